@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The multi-call entry point: IPaddr, drbddisk, Filesystem and mysqld are
+// links to one executable, which acts as the agent it was called as.
+// `ha-agent --agent NAME ...` does the same by hand.
+import { AGENTS } from '../agents/index.ts';
+import { runAgent } from '../lib/dispatch.ts';
+
+function invokedName(): string {
+  // Bun's compiled binaries keep the name we were called by in argv0; under Node it is the script.
+  const called = process.versions.bun ? process.argv0 : (process.argv[1] ?? '');
+  return called.slice(called.lastIndexOf('/') + 1).replace(/\.(ts|js|mjs)$/, '');
+}
+
+async function main(): Promise<number> {
+  let argv = process.argv.slice(2);
+  let name = invokedName();
+  if (argv[0] === '--agent') {
+    name = argv[1] ?? '';
+    argv = argv.slice(2);
+  } else if (argv[0]?.startsWith('--agent=')) {
+    name = argv[0].slice('--agent='.length);
+    argv = argv.slice(1);
+  }
+  const load = AGENTS[name];
+  if (!load) {
+    process.stderr.write(
+      `ha-agent: called as ${JSON.stringify(name)}, which is none of ${Object.keys(AGENTS).join(', ')}\n` +
+        `usage: ha-agent --agent {${Object.keys(AGENTS).join('|')}} ARGS... ACTION (or call it through a link with the agent's name)\n`,
+    );
+    return 2;
+  }
+  return runAgent(await load(), argv);
+}
+
+void main().then((code) => process.exit(code));

@@ -1,0 +1,113 @@
+import { CommandFailedError, NotInstalledError, TimeoutError } from './errors.ts';
+import { log } from './log.ts';
+
+export interface RunOptions {
+  /** Kill the command after this long; every call has a bound. */
+  timeoutMs?: number;
+  /** Return the result instead of throwing when the command exits non-zero. */
+  allowFailure?: boolean;
+  input?: string;
+  /** Added to the agent's environment (LC_ALL=C is always set, so parsed output is untranslated). */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface RunResult {
+  command: string;
+  args: readonly string[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** What a backend reports; `run` turns it into a result or a typed error. */
+interface RawResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  notFound: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs one program with an argument array (never a shell string), bounded
+ * in time. Failures become typed errors that carry the command line, the
+ * exit code and stderr, so the agent's one-line error says what failed.
+ */
+export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const env = { ...process.env, ...options.env, LC_ALL: 'C' };
+  log.debug(`running ${[command, ...args].join(' ')}`);
+  const raw = process.versions.bun
+    ? await runWithBun(command, args, options, env, timeoutMs)
+    : await runWithExeca(command, args, options, env, timeoutMs);
+  const line = [command, ...args].join(' ');
+  if (raw.notFound) throw new NotInstalledError(`${command} not found (needed for: ${line})`);
+  if (raw.timedOut) throw new TimeoutError(`${line} did not finish within ${timeoutMs} ms`);
+  const failed = raw.signal !== undefined || raw.exitCode !== 0;
+  if (failed && !options.allowFailure) {
+    throw new CommandFailedError(command, args, raw.exitCode, raw.signal, raw.stderr);
+  }
+  return { command, args, stdout: raw.stdout, stderr: raw.stderr, exitCode: raw.exitCode ?? -1 };
+}
+
+// Under Node (tests, `node bin/ha-agent.ts`) execa does the work. The
+// shipped executable is compiled with Bun, where execa costs ~11 ms to load
+// and ~20 ms on its first call (Bun's node:child_process shim), more than a
+// whole stock `status`; Bun.spawn costs ~5 ms. Same contract, two engines.
+async function runWithExeca(command: string, args: readonly string[], options: RunOptions, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RawResult> {
+  const { execa } = await import('execa');
+  const result = await execa(command, args, {
+    reject: false,
+    timeout: timeoutMs,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    env,
+    extendEnv: false,
+    cwd: options.cwd,
+    stripFinalNewline: false,
+  });
+  return {
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    exitCode: result.exitCode,
+    signal: result.signal ?? undefined,
+    timedOut: result.timedOut,
+    notFound: result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)),
+  };
+}
+
+async function runWithBun(command: string, args: readonly string[], options: RunOptions, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RawResult> {
+  let child;
+  try {
+    child = Bun.spawn([command, ...args], {
+      stdin: options.input === undefined ? 'ignore' : new TextEncoder().encode(options.input),
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: env as Record<string, string>,
+      cwd: options.cwd,
+    });
+  } catch (error) {
+    if (/ENOENT|not found|No such file/i.test(String(error))) return { stdout: '', stderr: '', exitCode: undefined, signal: undefined, timedOut: false, notFound: true };
+    throw error;
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  await child.exited;
+  clearTimeout(timer);
+  return {
+    stdout,
+    stderr,
+    exitCode: child.signalCode ? undefined : (child.exitCode ?? undefined),
+    signal: child.signalCode ? String(child.signalCode) : undefined,
+    timedOut,
+    notFound: false,
+  };
+}

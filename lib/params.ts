@@ -1,0 +1,81 @@
+import type { AgentDefinition, ParamSpec, Params } from './agent.ts';
+import { InvalidParameterError, UsageError } from './errors.ts';
+
+/** Characters a shell would act on. Values reach programs as argv, never a shell, but such a value is always a mistake or an attack. */
+const SHELL_METACHARACTERS = /[;&|`$<>(){}!*?\\'"\n\r\t\0\[\]]/;
+
+export function describeShellMetacharacter(value: string): string | undefined {
+  const match = SHELL_METACHARACTERS.exec(value);
+  if (!match) return undefined;
+  const shown = JSON.stringify(match[0]);
+  return `contains the shell metacharacter ${shown}`;
+}
+
+/** OCF form: OCF_RESKEY_<name> from the environment. */
+export function paramsFromOcfEnv(definition: AgentDefinition, env: NodeJS.ProcessEnv): Record<string, string> {
+  const given: Record<string, string> = {};
+  for (const spec of definition.params) {
+    const value = env[`OCF_RESKEY_${spec.name}`];
+    if (value !== undefined) given[spec.name] = value;
+  }
+  return given;
+}
+
+/** Heartbeat v1 form: positional arguments before the action. */
+export function paramsFromV1Args(definition: AgentDefinition, args: readonly string[]): Record<string, string> {
+  if (definition.parseV1) return definition.parseV1(args);
+  const positional = definition.params.filter((p) => p.v1 !== undefined).sort((a, b) => a.v1! - b.v1!);
+  if (args.length > positional.length) {
+    throw new UsageError(`too many arguments (${args.length}); usage: ${definition.name} ${definition.v1Synopsis} {start|stop|status}`);
+  }
+  const given: Record<string, string> = {};
+  args.forEach((value, index) => {
+    given[positional[index]!.name] = value;
+  });
+  return given;
+}
+
+function checkValue(spec: ParamSpec, value: string): string | undefined {
+  if (!spec.allowShellMetacharacters) {
+    const meta = describeShellMetacharacter(value);
+    if (meta) return meta;
+  }
+  if (spec.type === 'integer' && !/^-?\d+$/.test(value)) return `must be a whole number, got ${JSON.stringify(value)}`;
+  if (spec.type === 'boolean' && parseBoolean(value) === undefined) return `must be true or false, got ${JSON.stringify(value)}`;
+  return spec.check?.(value);
+}
+
+/** ocf_is_true's vocabulary. */
+export function parseBoolean(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (['yes', 'true', '1', 'on', 'y'].includes(v)) return true;
+  if (['no', 'false', '0', 'off', 'n', ''].includes(v)) return false;
+  return undefined;
+}
+
+/** Validates given values against the table and applies defaults. */
+export function resolveParams(definition: AgentDefinition, given: Record<string, string>): Params {
+  const values = new Map<string, string>();
+  for (const spec of definition.params) {
+    const raw = given[spec.name];
+    if (raw === undefined || raw === '') {
+      if (spec.required) throw new InvalidParameterError(spec.name, `${spec.name} is required (${spec.shortdesc})`);
+      if (spec.default !== undefined) values.set(spec.name, spec.default);
+      continue;
+    }
+    const problem = checkValue(spec, raw);
+    if (problem) throw new InvalidParameterError(spec.name, `${spec.name} ${JSON.stringify(raw)} ${problem}`);
+    values.set(spec.name, raw);
+  }
+  return makeParams(values);
+}
+
+export function makeParams(values: Map<string, string>): Params {
+  return {
+    get: (name) => values.get(name) ?? '',
+    has: (name) => (values.get(name) ?? '') !== '',
+    int: (name) => Number.parseInt(values.get(name) ?? '', 10),
+    bool: (name) => parseBoolean(values.get(name) ?? '') ?? false,
+    all: () => Object.fromEntries(values),
+  };
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds dist/resource.d/: one standalone executable (Bun-compiled: no Node.js
+# or node_modules needed on the target) and the four agent names as links to
+# it. Copy or bind-mount that directory as /etc/ha.d/resource.d.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-dist/resource.d}
+rm -rf "$out"
+mkdir -p "$out"
+npx --no-install tsc -p tsconfig.json --noEmit
+./node_modules/.bin/bun build --compile --minify --bytecode bin/ha-agent.ts --outfile "$out/ha-agent" >/dev/null
+for agent in IPaddr drbddisk Filesystem mysqld; do
+  ln -s ha-agent "$out/$agent"
+done
+echo "built $out: $(ls "$out" | tr '\n' ' ')"

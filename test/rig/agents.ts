@@ -1,0 +1,51 @@
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+
+/** Project root. */
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/**
+ * Where the built agents are: HA_AGENTS_DIR, else dist/resource.d (built by
+ * `npm run build`, which `npm test` runs first). Tests exercise the shipped
+ * executable, not the TypeScript sources.
+ */
+export const AGENTS_DIR = process.env.HA_AGENTS_DIR ?? resolve(ROOT, 'dist/resource.d');
+
+export const agentPath = (name: string) => `${AGENTS_DIR}/${name}`;
+
+export interface AgentRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a built agent. `netns` runs it inside that network namespace
+ * (ip netns exec), the only way tests touch addresses. `env` is added to a
+ * minimal environment: tests control HA_* and OCF_* fully.
+ */
+export async function runAgent(
+  name: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; netns?: string; timeoutMs?: number; input?: string } = {},
+): Promise<AgentRun> {
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
+  const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, agentPath(name), ...args]] : [agentPath(name), [...args]];
+  const result = await execa(file, argv as string[], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: options.timeoutMs ?? 120_000,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    input: options.input,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** OCF form: parameters as OCF_RESKEY_*. */
+export function runOcf(name: string, action: string, params: Record<string, string>, options: { env?: Record<string, string>; netns?: string; timeoutMs?: number } = {}) {
+  const env: Record<string, string> = { OCF_ROOT: '/usr/lib/ocf', ...options.env };
+  for (const [key, value] of Object.entries(params)) env[`OCF_RESKEY_${key}`] = value;
+  return runAgent(name, [action], { ...options, env });
+}
