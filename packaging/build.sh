@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=${OUT:-dist/resource.d}
 rm -rf "$out"
 mkdir -p "$out"
-npx --no-install tsc -p tsconfig.json --noEmit
+# Type checking is `npm run typecheck` (test/run.sh runs it); the build only bundles.
 ./node_modules/.bin/bun build --compile --minify --bytecode bin/ha-agent.ts --outfile "$out/ha-agent" >/dev/null
 for agent in IPaddr drbddisk Filesystem mysqld; do
   ln -s ha-agent "$out/$agent"
