@@ -8,6 +8,10 @@ import { OCF, type OcfCodeName } from './exit-codes.ts';
  */
 export class AgentError extends Error {
   readonly ocfCode: OcfCodeName = 'ERR_GENERIC';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
   get exitCode(): number {
     return OCF[this.ocfCode];
   }

@@ -16,8 +16,12 @@ const PRIORITY_WORD: Record<Priority, string> = {
   debug: 'DEBUG',
 };
 
-/** Heartbeat's own format; ocf-directories falls back to "%b %d %T " only when nothing set one. */
-const DEFAULT_DATEFMT = '%Y/%m/%d_%T ';
+/**
+ * ocf-directories' fallback. The heartbeat daemon exports
+ * HA_DATEFMT="%Y/%m/%d_%T " to its children, which gives the familiar
+ * `IPaddr[PID]: 2013/01/23_04:09:37 INFO: ...` lines.
+ */
+const DEFAULT_DATEFMT = '%b %d %T ';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');

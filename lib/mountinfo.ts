@@ -45,3 +45,44 @@ export function parseMountinfo(text: string): MountEntry[] {
 export function readMountinfo(pid: number | 'self' = 'self'): MountEntry[] {
   return parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
 }
+
+/** Strips trailing slashes ("/data/" → "/data"), keeping "/" itself. */
+export function trimTrailingSlashes(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+/** True when `path` is `dir` or lies below it, by path components ("/data2" is not under "/data"). */
+export function isPathUnder(path: string, dir: string): boolean {
+  if (dir === '/') return path.startsWith('/');
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/**
+ * The mounts on `dir`, in mount order: the last one is the one a path lookup
+ * sees (several can be stacked on one directory).
+ */
+export function mountsOn(entries: readonly MountEntry[], dir: string): MountEntry[] {
+  return entries.filter((e) => e.mountPoint === dir);
+}
+
+/**
+ * Mounts strictly below `dir`, deepest first (then newest first), which is
+ * the order they can be unmounted in.
+ */
+export function mountsBelow(entries: readonly MountEntry[], dir: string): MountEntry[] {
+  const depth = (p: string) => p.split('/').length;
+  return entries
+    .map((entry, index) => ({ entry, index }))
+    .filter(({ entry }) => entry.mountPoint !== dir && isPathUnder(entry.mountPoint, dir))
+    .sort((a, b) => depth(b.entry.mountPoint) - depth(a.entry.mountPoint) || b.index - a.index)
+    .map(({ entry }) => entry);
+}
+
+/** "major:minor" from a dev_t as Node's fs.Stats reports it (glibc's gnu_dev_major/minor encoding). */
+export function majorMinorOf(dev: number | bigint): string {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}

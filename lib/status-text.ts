@@ -1,12 +1,13 @@
 // Heartbeat's ResourceManager decides "held" from status *text*:
-//   *[Nn][Oo][Tt]\ *[Rr]unning*  -> not held
+//   *[Nn][Oo][Tt]\ *[Rr]unning*  -> not held ("not", a space, anything, "running":
+//                                   "cannot determine status, may be running" matches)
 //   *[Rr]unning*|*OK*            -> held
 //   anything else                -> not held
 // so the words we print must classify exactly as we mean them.
 
 /** ResourceManager's we_own_resource, as a pure function. */
 export function resourceManagerReadsAsHeld(text: string): boolean {
-  if (/[Nn][Oo][Tt] *[Rr]unning/.test(text)) return false;
+  if (/[Nn][Oo][Tt] .*[Rr]unning/s.test(text)) return false;
   return /[Rr]unning|OK/.test(text);
 }
 
