@@ -1,18 +1,246 @@
-import type { AgentDefinition } from '../lib/agent.ts';
-import { UnimplementedError } from '../lib/errors.ts';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import type { AgentContext, AgentDefinition, Params } from '../lib/agent.ts';
+import { GenericError, InvalidParameterError, NotInstalledError, PermissionError, RefusedError, TimeoutError } from '../lib/errors.ts';
+import { log } from '../lib/log.ts';
+import { readMountinfo } from '../lib/mountinfo.ts';
+import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
+import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
+import { datadirProblem, declaredMountPointFor, findPasswdEntry, notOnDeclaredMount, onOtherFilesystem, type PasswdEntry } from '../lib/mysql/datadir.ts';
+import { findMysqldSafePids, findServerPids, isServerFor, canonicalDatadir } from '../lib/mysql/proc.ts';
+import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, shutdownServer, spawnDetached } from '../lib/mysql/server.ts';
+import { DEFAULT_CONFIG_FILES, resolveServerSettings, type ServerSettings } from '../lib/mysql/settings.ts';
+import { run } from '../lib/exec.ts';
 
-// Placeholder until the mysqld agent lands.
+// mysqld: MySQL/MariaDB on the replicated disk. Start refuses anything that
+// could make an unmounted or foreign datadir a fresh primary, and returns
+// only once the server answers a query; stop waits for the clean shutdown
+// (SIGKILL only after a generous bound) and makes sure no mysqld_safe
+// respawns it; status is /proc only.
+
+const KILL_WAIT_MS = 5000;
+
+function settingsFor(params: Params): { settings: ServerSettings; defaultsFile?: string } {
+  const config = params.get('config');
+  let entries;
+  try {
+    entries = config ? readOptionFiles([config]) : readOptionFiles(DEFAULT_CONFIG_FILES, undefined, { optional: true });
+  } catch (error) {
+    if (error instanceof OptionFileError) throw new InvalidParameterError('config', error.message);
+    throw error;
+  }
+  const settings = resolveServerSettings(entries, {
+    binary: params.get('binary'),
+    datadir: params.get('datadir'),
+    user: params.get('user'),
+    group: params.get('group'),
+    log: params.get('log'),
+    pid: params.get('pid'),
+    socket: params.get('socket'),
+  });
+  return { settings, defaultsFile: config || undefined };
+}
+
+async function serverUser(name: string): Promise<PasswdEntry> {
+  // NSS users (LDAP, sssd) are not in /etc/passwd; getent asks NSS. Only start pays for it.
+  const entry = findPasswdEntry(readFileSync('/etc/passwd', 'utf8'), name) ??
+    (await run('getent', ['passwd', name], { allowFailure: true, timeoutMs: 5000 }).then((r) => (r.exitCode === 0 ? findPasswdEntry(r.stdout, name) : undefined)));
+  if (!entry) throw new NotInstalledError(`the server user ${name} does not exist on this node`);
+  return entry;
+}
+
+function monitorLogin(params: Params): { user: string; password?: string } {
+  const file = params.get('test_credentials_file');
+  if (!file) return { user: params.get('test_user') };
+  try {
+    const creds = readCredentialsFile(file);
+    return { user: params.has('test_user') && params.get('test_user') !== 'root' ? params.get('test_user') : (creds.user ?? params.get('test_user')), password: creds.password };
+  } catch (error) {
+    if (error instanceof CredentialsFileError) throw new InvalidParameterError('test_credentials_file', error.message);
+    throw error;
+  }
+}
+
+function running(settings: ServerSettings): number[] {
+  return findServerPids(settings.datadir, settings.pidFile, settings.binary).pids;
+}
+
+async function start(ctx: AgentContext): Promise<void> {
+  const { settings, defaultsFile } = settingsFor(ctx.params);
+  const already = running(settings);
+  if (already.length) {
+    log.info(`mysqld already running on ${settings.datadir} (pid ${already.join(', ')})`);
+    return;
+  }
+  if (!existsSync(settings.binary)) throw new NotInstalledError(`server binary ${settings.binary} not found`);
+  const login = monitorLogin(ctx.params);
+  const owner = await serverUser(settings.user);
+  const problem = datadirProblem(settings.datadir, settings.user, owner.uid);
+  if (problem?.kind === 'missing') throw new NotInstalledError(problem.message);
+  if (problem?.kind === 'permission') throw new PermissionError(problem.message);
+  if (problem) throw new RefusedError(problem.message);
+  const declared = ctx.params.has('datadir_mountpoint')
+    ? { mountPoint: ctx.params.get('datadir_mountpoint').replace(/\/+$/, ''), source: 'parameter datadir_mountpoint' }
+    : declaredMountPointFor(canonicalDatadir(settings.datadir), ctx.env);
+  if (declared) {
+    const wrongDisk = notOnDeclaredMount(settings.datadir, declared.mountPoint, readMountinfo());
+    if (wrongDisk) throw new RefusedError(`${wrongDisk} (from ${declared.source})`);
+  }
+  if (settings.logBin && onOtherFilesystem(settings.logBin, settings.datadir)) {
+    log.warn(`log-bin ${settings.logBin} is not on the datadir's filesystem (${settings.datadir}): after a failover the other node has none of these binlogs, and replicas following the VIP break; put log-bin on the replicated disk`);
+  }
+  const group = settings.group === settings.user ? owner.gid : ((await lookUpGroupId(settings.group)) ?? owner.gid);
+  ensureRuntimeDirectory(settings.socket, owner.uid, group);
+  ensureRuntimeDirectory(settings.pidFile, owner.uid, group);
+  const additional = ctx.params.get('additional_parameters').split(/\s+/).filter(Boolean);
+  const args = serverArguments(settings, defaultsFile, additional);
+  const logStart = fileSize(settings.logError);
+  log.info(`starting ${settings.binary} on ${settings.datadir} (socket ${settings.socket})`);
+  const child = spawnDetached(settings.binary, args, settings.logError, owner.uid, group);
+  const datadir = canonicalDatadir(settings.datadir);
+  const serverAlive = () => {
+    if (child.exit() !== undefined) return false;
+    return true;
+  };
+  const { waitForMysqlReady } = await import('../lib/mysql/client.ts');
+  const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, intervalMs: 25, serverAlive });
+  const tail = () => {
+    const lines = logTail(settings.logError, logStart, 3);
+    return lines.length ? `; last lines of ${settings.logError}: ${lines.join(' | ')}` : `; nothing in ${settings.logError}`;
+  };
+  if (outcome.state === 'exited') throw new GenericError(`${settings.binary} ${child.exit()} during startup${tail()}`);
+  if (outcome.state === 'timeout') {
+    throw new TimeoutError(`mysqld (pid ${child.pid}) did not accept a connection on ${settings.socket} within ${Math.round(ctx.timeoutMs / 1000)} s${outcome.lastError ? ` (last: ${outcome.lastError})` : ''}; left running${tail()}`);
+  }
+  if (outcome.state === 'login-refused') log.warn(`mysqld accepts connections, but the monitor login was refused (${outcome.message}); depth-10 monitors will fail until test_user/test_credentials_file are right`);
+  const pid = running(settings)[0] ?? child.pid;
+  log.info(`mysqld (pid ${pid}) accepts connections on ${settings.socket}${isServerFor(pid, datadir, settings.binary) ? '' : ' (under mysqld_safe)'}`);
+}
+
+async function lookUpGroupId(name: string): Promise<number | undefined> {
+  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name) return Number(f[2]);
+  }
+  const result = await run('getent', ['group', name], { allowFailure: true, timeoutMs: 5000 });
+  return result.exitCode === 0 ? Number(result.stdout.split(':')[2]) : undefined;
+}
+
+function stopBoundMs(ctx: AgentContext): number {
+  if (ctx.params.has('shutdown_timeout')) return ctx.params.int('shutdown_timeout') * 1000;
+  // Everything the action's timeout allows, minus the time SIGKILL needs: data first.
+  return Math.max(1000, ctx.deadline - Date.now() - KILL_WAIT_MS);
+}
+
+async function stop(ctx: AgentContext): Promise<void> {
+  const { settings } = settingsFor(ctx.params);
+  const bound = stopBoundMs(ctx);
+  // A few rounds: a respawn we did not foresee (a mysqld_safe we could not
+  // tie to this datadir) is caught and stopped too, not reported as stopped.
+  for (let round = 0; round < 3; round++) {
+    const servers = running(settings);
+    // mysqld_safe ignores SIGTERM (trap '' 15) and restarts a server that dies
+    // uncleanly; end it first so it cannot respawn behind our back.
+    const safes = findMysqldSafePids(settings.datadir, servers);
+    for (const pid of safes) {
+      log.info(`ending mysqld_safe (pid ${pid}) for ${settings.datadir} so it cannot respawn the server`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    if (!servers.length) {
+      if (round === 0) log.info(`mysqld not running on ${settings.datadir}`);
+      return;
+    }
+    log.info(`stopping mysqld (pid ${servers.join(', ')}) on ${settings.datadir}: SIGTERM, SIGKILL after ${Math.round(bound / 1000)} s`);
+    const outcome = await shutdownServer(servers, {
+      termWaitMs: bound,
+      killWaitMs: KILL_WAIT_MS,
+      onKill: (pids) => log.warn(`mysqld (pid ${pids.join(', ')}) did not shut down within ${Math.round(bound / 1000)} s; sending SIGKILL (InnoDB crash recovery will run at the next start)`),
+    });
+    if (outcome.continued) log.warn(`mysqld (pid ${servers.join(', ')}) was frozen (SIGSTOP); resumed it so it could shut down cleanly`);
+    if (outcome.survivors.length) {
+      throw new GenericError(`mysqld (pid ${outcome.survivors.join(', ')}) is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (stuck in the kernel?); it still holds ${settings.datadir}`);
+    }
+    if (outcome.killed) {
+      // A stale pid file is what makes a mysqld_safe respawn; none should be left, but be sure.
+      try {
+        unlinkSync(settings.pidFile);
+      } catch {
+        // Not there.
+      }
+    }
+  }
+  const left = running(settings);
+  if (left.length) throw new GenericError(`mysqld keeps coming back on ${settings.datadir} (now pid ${left.join(', ')}): something respawns it`);
+}
+
+async function status(ctx: AgentContext) {
+  const { settings } = settingsFor(ctx.params);
+  const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
+  if (!found.pids.length) return { held: false, detail: settings.datadir };
+  return { held: true, detail: `pid ${found.pids.join(' ')} on ${settings.datadir}${found.fromPidFile ? '' : ', pid file missing or stale'}` };
+}
+
+async function deepCheck(ctx: AgentContext): Promise<void> {
+  const { settings } = settingsFor(ctx.params);
+  const login = monitorLogin(ctx.params);
+  const table = ctx.params.get('test_table');
+  const { queryOverSocket } = await import('../lib/mysql/client.ts');
+  const result = await queryOverSocket({ socket: settings.socket, ...login }, `SELECT COUNT(*) FROM ${table}`, Math.max(1000, ctx.deadline - Date.now()));
+  if (!result.ok) throw new GenericError(`mysqld runs but the monitor query on ${table} failed: ${result.code}: ${result.message}`);
+}
+
+function validate(ctx: AgentContext): void {
+  if (ctx.env.OCF_RESKEY_test_passwd) {
+    throw new InvalidParameterError('test_passwd', 'test_passwd is not accepted (a password in the environment or on a command line is visible to others); put it in a credentials file (test_credentials_file, mode 0600)');
+  }
+  // Parses the config: an unreadable named config is a configuration error on every action.
+  const { settings } = settingsFor(ctx.params);
+  if (ctx.action === 'validate-all') {
+    if (!existsSync(settings.binary)) throw new NotInstalledError(`server binary ${settings.binary} not found`);
+    monitorLogin(ctx.params);
+  }
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_$]+(\.[A-Za-z0-9_$]+)?$/;
+
 const agent: AgentDefinition = {
   name: 'mysqld',
-  version: '0.1.0',
-  shortdesc: 'mysqld (not yet implemented)',
-  longdesc: 'mysqld (not yet implemented)',
-  params: [],
-  v1Synopsis: '',
-  timeouts: { start: 20, stop: 20, monitor: 20 },
-  lockKey: () => 'mysqld',
-  start: async () => { throw new UnimplementedError('not implemented yet'); },
-  stop: async () => { throw new UnimplementedError('not implemented yet'); },
-  status: async () => { throw new UnimplementedError('not implemented yet'); },
+  version: '1.0.0',
+  shortdesc: 'MySQL/MariaDB server on replicated storage',
+  longdesc:
+    'Starts, stops and monitors one MySQL or MariaDB server. Settings come from the server\'s own option files ' +
+    '(/etc/my.cnf then /etc/mysql/my.cnf, or the file named by config) and the parameters below override them. ' +
+    'start refuses a missing, foreign-owned or uninitialised datadir and a datadir that is not on the filesystem ' +
+    'the HA configuration mounts for it (it never initialises a database), and returns only once the server answers ' +
+    'a query on its socket. stop waits for the clean shutdown and uses SIGKILL only after shutdown_timeout. ' +
+    'Monitoring credentials come only from test_credentials_file, never from a command line.',
+  params: [
+    { name: 'config', type: 'string', default: '', v1: 0, shortdesc: 'Server option file (my.cnf) to use instead of /etc/my.cnf + /etc/mysql/my.cnf', longdesc: 'Passed to the server as --defaults-file. Empty: the server\'s default files, /etc/my.cnf then /etc/mysql/my.cnf (with their !include/!includedir). Heartbeat v1: mysqld::/path/to/my.cnf.' },
+    { name: 'binary', type: 'string', default: '', shortdesc: 'Server binary (mariadbd or mysqld; mysqld_safe only if you want its respawn loop)', longdesc: 'Empty: the first of /usr/sbin/mariadbd, /usr/sbin/mysqld, /usr/local/mysql/bin/mysqld, /usr/libexec/mysqld. A path ending in mysqld_safe runs the server under mysqld_safe.' },
+    { name: 'client_binary', type: 'string', default: 'mysql', shortdesc: 'Accepted for compatibility with the stock mysql agent; not used (this agent speaks the protocol itself)' },
+    { name: 'datadir', type: 'string', default: '', shortdesc: 'Data directory (overrides datadir in the config)' },
+    { name: 'user', type: 'string', default: '', shortdesc: 'User the server runs as (overrides user in the config; default mysql)' },
+    { name: 'group', type: 'string', default: '', shortdesc: 'Group for directories and logs the agent creates (default: the user\'s group)' },
+    { name: 'log', type: 'string', default: '', shortdesc: 'Error log (overrides log-error in the config; default DATADIR/HOSTNAME.err)' },
+    { name: 'pid', type: 'string', default: '', shortdesc: 'Pid file (overrides pid-file in the config; default DATADIR/HOSTNAME.pid)' },
+    { name: 'socket', type: 'string', default: '', shortdesc: 'Unix socket (overrides socket in the config; default /run/mysqld/mysqld.sock)' },
+    { name: 'test_user', type: 'string', default: 'root', shortdesc: 'User for the readiness check and depth-10 monitor (root logs in by unix_socket when the agent runs as root)' },
+    { name: 'test_credentials_file', type: 'string', default: '', shortdesc: 'Option file with [client] user= and password= for the monitor login (mode 0600 or stricter)', longdesc: 'A MySQL option file like /etc/mysql/debian.cnf. Its user overrides test_user unless test_user is set to something other than root. Replaces the stock agent\'s test_passwd, which this agent refuses: a password in the environment or argv is visible to others.' },
+    { name: 'test_table', type: 'string', default: 'mysql.user', shortdesc: 'Table the depth-10 monitor counts rows of', check: (v) => (TABLE_NAME.test(v) ? undefined : 'must be a table name like mysql.user') },
+    { name: 'additional_parameters', type: 'string', default: '', shortdesc: 'Extra server options, space separated (e.g. --skip-networking)' },
+    { name: 'shutdown_timeout', type: 'integer', default: '', shortdesc: 'Seconds stop waits for the clean shutdown before SIGKILL (default: all the stop timeout allows, minus 5 s)' },
+    { name: 'datadir_mountpoint', type: 'string', default: '', shortdesc: 'Mount point the datadir must be on; start refuses when it is not mounted', longdesc: 'Empty: taken from the Filesystem resources in HA_DIR/haresources and from /etc/fstab, whichever mounts a directory the datadir lies under.' },
+  ],
+  v1Synopsis: '[/path/to/my.cnf]',
+  timeouts: { start: 120, stop: 120, monitor: 30 },
+  lockKey: (params) => `${params.get('config') || 'default-config'}:${params.get('datadir')}`,
+  validate,
+  start,
+  stop,
+  status,
+  deepCheck,
 };
 export default agent;

@@ -112,3 +112,25 @@ export function parseNetmask(family: Family, text: string): number | string {
   }
   return family === 'inet' ? 'is neither a prefix length (1-32) nor a dotted netmask' : 'is not a prefix length between 1 and 128';
 }
+
+/** RFC 5952 text: lower case, longest run of zero groups (two or more) as "::". */
+export function formatIPv6(value: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - i * 16)) & 0xffffn));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** One spelling per address, for state files, locks and messages. */
+export function canonicalAddress(address: ParsedAddress): string {
+  return address.family === 'inet' ? formatIPv4(address.value) : formatIPv6(address.value);
+}

@@ -13,7 +13,7 @@
 #   SBX_HOSTNAME  node name (uname -n inside; heartbeat's node name)
 #   SBX_AGENTS    directory bind-mounted read-only as /etc/ha.d/resource.d
 #   SBX_DEVS      "name:b|c:major:minor ..." extra nodes under /dev (e.g. drbd1:b:7:3)
-#   SBX_BINDS     "hostpath=>innerpath ..." extra bind mounts (shared state)
+#   SBX_BINDS     "hostpath=>innerpath[=>ro] ..." extra bind mounts (shared state)
 set -euo pipefail
 
 W=$SBX_WORK
@@ -97,9 +97,11 @@ mount --bind "$W/log" "$R/var/log"
 
 for spec in ${SBX_BINDS:-}; do
   src=${spec%%=>*}
-  dst=${spec#*=>}
-  mkdir -p "$R$dst"
+  rest=${spec#*=>}
+  dst=${rest%%=>*}
+  if [ -d "$src" ]; then mkdir -p "$R$dst"; else mkdir -p "$(dirname "$R$dst")"; touch "$R$dst"; fi
   mount --bind "$src" "$R$dst"
+  case $rest in *'=>ro') mount -o remount,bind,ro "$R$dst" ;; esac
 done
 
 # Nothing runs before every stub is verified in place: right path after

@@ -34,8 +34,10 @@ export interface SandboxOptions {
   etc?: Record<string, string | SandboxFile>;
   /** Extra device nodes, e.g. { name: 'drbd1', type: 'b', major: 7, minor: 3 }. */
   devices?: { name: string; type: 'b' | 'c'; major: number; minor: number }[];
-  /** Host directories bind-mounted inside (shared state between nodes). */
-  binds?: { host: string; inner: string }[];
+  /** Host paths bind-mounted inside (shared state between nodes); ro for read-only. */
+  binds?: { host: string; inner: string; ro?: boolean }[];
+  /** Executables placed in the private /usr/sbin (e.g. the drbdadm double as drbdadm). */
+  sbin?: Record<string, string>;
   /** Base of the work directory; default /tmp. */
   workBase?: string;
 }
@@ -85,6 +87,11 @@ export class Sandbox {
       writeFileSync(target, spec.content);
       chmodSync(target, spec.mode ?? 0o644);
     }
+    mkdirSync(`${work}/up-sbin`, { recursive: true });
+    for (const [name, content] of Object.entries(options.sbin ?? {})) {
+      writeFileSync(`${work}/up-sbin/${name}`, content);
+      chmodSync(`${work}/up-sbin/${name}`, 0o755);
+    }
     const agentsDir = options.agentsDir ?? AGENTS_DIR;
     if (!existsSync(`${agentsDir}/IPaddr`)) throw new Error(`no built agents in ${agentsDir} (run the build, set HA_AGENTS_DIR)`);
     const env: Record<string, string> = {
@@ -93,10 +100,12 @@ export class Sandbox {
       SBX_HOSTNAME: options.hostname,
       SBX_AGENTS: resolve(agentsDir),
       SBX_DEVS: (options.devices ?? []).map((d) => `${d.name}:${d.type}:${d.major}:${d.minor}`).join(' '),
-      SBX_BINDS: (options.binds ?? []).map((b) => `${b.host}=>${b.inner}`).join(' '),
+      SBX_BINDS: (options.binds ?? []).map((b) => `${b.host}=>${b.inner}${b.ro ? '=>ro' : ''}`).join(' '),
     };
-    const unshareArgs = ['--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', 'bash', ROOT_SCRIPT];
-    const [cmd, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, 'unshare', ...unshareArgs]] : ['unshare', unshareArgs];
+    // setpriv: if this process dies, unshare gets SIGKILL, and --kill-child
+    // passes it on to the namespace's init: no node outlives its harness.
+    const unshareArgs = ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', 'bash', ROOT_SCRIPT];
+    const [cmd, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, 'setpriv', ...unshareArgs]] : ['setpriv', unshareArgs];
     const out = `${work}/sandbox.out`;
     writeFileSync(out, '');
     const { openSync, closeSync } = await import('node:fs');

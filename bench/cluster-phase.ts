@@ -1,0 +1,275 @@
+// Group and failover rows, from the e2e harness (test/rig/cluster.ts): the
+// tutorial's group through stock ResourceManager (takegroup + givegroup),
+// and two-node failover with the stock heartbeat daemon (graceful stop of
+// master1, crash of master1), for our agents and for the stock ones, each
+// in its own cluster, rounds alternating between the two.
+// Usage (from run.sh): bun bench/cluster-phase.ts --tmp DIR --agents DIR --out FILE [--quick] [--no-failover]
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { stats } from './lib/measure.ts';
+import type { PhaseResult, Row, Side } from './lib/types.ts';
+
+const ROOT = resolve(import.meta.dir, '..');
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback?: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+const quick = argv.includes('--quick');
+const TMP = opt('--tmp')!;
+const AGENTS = resolve(opt('--agents', `${ROOT}/dist/resource.d`)!);
+const OUT = opt('--out', `${TMP}/cluster.json`)!;
+const GROUP_ROUNDS = quick ? 1 : 5;
+const FAILOVER_CYCLES = quick ? 1 : 2;
+const withFailover = !argv.includes('--no-failover');
+const ID = opt('--id', `bn${process.pid}`)!;
+
+const result: PhaseResult & { stock?: Record<string, string> } = { rows: [], rss: [], notes: [] };
+const rows = {
+  take: { id: 'group.take', section: 'group', label: 'ResourceManager takegroup (tutorial group)', unit: 'ms' } as Row,
+  give: { id: 'group.give', section: 'group', label: 'ResourceManager givegroup (tutorial group)', unit: 'ms' } as Row,
+  takegive: { id: 'group.takegive', section: 'group', label: 'ResourceManager takegroup + givegroup', unit: 'ms' } as Row,
+  graceful: { id: 'failover.graceful', section: 'failover', label: 'two-node failover, graceful (heartbeat stop on master1) → first write via VIP on master2', unit: 's' } as Row,
+  failback: { id: 'failover.failback', section: 'failover', label: 'auto_failback (heartbeat start on master1) → first write via VIP on master1', unit: 's' } as Row,
+  crash: { id: 'failover.crash', section: 'failover', label: 'two-node failover, crash of master1 → first write via VIP on master2', unit: 's' } as Row,
+};
+
+function save() {
+  writeFileSync(OUT, JSON.stringify(result, null, 2));
+}
+
+function pendingAll(reason: string) {
+  for (const row of Object.values(rows)) {
+    row.pending = true;
+    row.note = reason;
+  }
+  result.rows.push(...Object.values(rows));
+  save();
+}
+
+/**
+ * The stock side's resource.d: heartbeat's and drbd-utils' scripts as
+ * installed, plus bench/stock/mysqld as `mysqld`. kmod is not installed on
+ * these machines and the stock Filesystem agent refuses to run without
+ * modprobe, so this copy of hto-mapfuncs (sourced by the IPaddr and
+ * Filesystem wrappers) puts a no-op modprobe first in PATH; nothing else
+ * changes.
+ */
+function stockResourceDir(): string {
+  const dir = `${TMP}/stock-resource.d`;
+  mkdirSync(`${dir}/.bench-bin`, { recursive: true });
+  for (const name of readdirSync('/etc/ha.d/resource.d')) copyFileSync(`/etc/ha.d/resource.d/${name}`, `${dir}/${name}`);
+  copyFileSync(`${ROOT}/bench/stock/mysqld`, `${dir}/mysqld`);
+  chmodSync(`${dir}/mysqld`, 0o755);
+  writeFileSync(`${dir}/.bench-bin/modprobe`, '#!/bin/sh\n# bench: kmod is not installed here; ext3 is built in\nexit 0\n', { mode: 0o755 });
+  const hto = readFileSync(`${dir}/hto-mapfuncs`, 'utf8');
+  writeFileSync(`${dir}/hto-mapfuncs`, `${hto}\n# bench: no kmod on this machine; the stock Filesystem agent needs a modprobe\nPATH=/etc/ha.d/resource.d/.bench-bin:$PATH; export PATH\n`);
+  result.stock = {
+    cluster: 'stock resource.d = /etc/ha.d/resource.d as installed (heartbeat IPaddr/Filesystem wrappers, drbd-utils drbddisk) + bench/stock/mysqld; a no-op modprobe in PATH via its hto-mapfuncs copy',
+  };
+  return dir;
+}
+
+async function main() {
+  const harness = `${ROOT}/test/rig/cluster.ts`;
+  if (!existsSync(harness)) return pendingAll('waits for the e2e harness (test/rig/cluster.ts, issue 7)');
+  let mod: typeof import('../test/rig/cluster.ts');
+  try {
+    mod = await import(harness);
+  } catch (error) {
+    return pendingAll(`e2e harness did not load: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const { Cluster, GROUP, sleep } = mod;
+  const dirs: Record<Side, string> = { ours: AGENTS, stock: stockResourceDir() };
+  const clusters: Partial<Record<Side, InstanceType<typeof Cluster>>> = {};
+  const samples = {
+    take: { ours: [] as number[], stock: [] as number[] },
+    give: { ours: [] as number[], stock: [] as number[] },
+    takegive: { ours: [] as number[], stock: [] as number[] },
+    graceful: { ours: [] as number[], stock: [] as number[] },
+    failback: { ours: [] as number[], stock: [] as number[] },
+    crash: { ours: [] as number[], stock: [] as number[] },
+  };
+  const writable: Record<Side, [number, number]> = { ours: [0, 0], stock: [0, 0] };
+  const failed: Partial<Record<Side, string>> = {};
+  const fail = (side: Side, what: string, error: unknown) => {
+    failed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
+    result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
+  };
+  const order = (i: number): Side[] => (i % 2 ? ['stock', 'ours'] : ['ours', 'stock']);
+
+  try {
+    for (const side of ['ours', 'stock'] as Side[]) {
+      process.stderr.write(`bench: setting up the ${side} cluster\n`);
+      try {
+        clusters[side] = await Cluster.create({ id: `${ID}-${side === 'ours' ? 'o' : 's'}`, agentsDir: dirs[side], workBase: TMP });
+      } catch (error) {
+        fail(side, 'cluster setup', error);
+      }
+    }
+
+    // ---- takegroup + givegroup through stock ResourceManager on master1 (no daemon)
+    const first = GROUP[0]!;
+    for (const side of ['ours', 'stock'] as Side[]) {
+      const cluster = clusters[side];
+      if (!cluster || failed[side]) continue;
+      try {
+        // Untimed warm-up round: creates the schema the timed rounds write to.
+        const sb = await cluster.bootNode('master1');
+        await sb.resourceManager(['takegroup', first]);
+        await cluster.waitForSql(60_000);
+        await cluster.createSchema();
+        await sb.resourceManager(['givegroup', first]);
+      } catch (error) {
+        fail(side, 'group warm-up', error);
+      }
+    }
+    for (let round = 0; round < GROUP_ROUNDS; round++) {
+      for (const side of order(round)) {
+        const cluster = clusters[side];
+        if (!cluster || failed[side]) continue;
+        process.stderr.write(`bench: takegroup/givegroup ${side} ${round + 1}/${GROUP_ROUNDS}\n`);
+        try {
+          const sb = await cluster.bootNode('master1');
+          const t0 = performance.now();
+          const take = await sb.resourceManager(['takegroup', first]);
+          const tookMs = performance.now() - t0;
+          // Target: MySQL accepts writes when takegroup returns. One write, at once.
+          writable[side][1]++;
+          try {
+            await cluster.writeRows(1);
+            writable[side][0]++;
+          } catch { /* not yet accepting writes */ }
+          const [state] = await cluster.states();
+          if (!(state!.vip && state!.mounted && state!.role === 'Primary' && state!.mysqld)) {
+            throw new Error(`takegroup left master1 without the whole group (exit ${take.exitCode}): ${JSON.stringify(state)}`);
+          }
+          const t1 = performance.now();
+          const give = await sb.resourceManager(['givegroup', first]);
+          const gaveMs = performance.now() - t1;
+          const [after] = await cluster.states();
+          if (after!.vip || after!.mounted || after!.role === 'Primary' || after!.mysqld) {
+            throw new Error(`givegroup left part of the group held (exit ${give.exitCode}): ${JSON.stringify(after)}`);
+          }
+          samples.take[side].push(tookMs);
+          samples.give[side].push(gaveMs);
+          samples.takegive[side].push(tookMs + gaveMs);
+        } catch (error) {
+          fail(side, `takegroup/givegroup round ${round + 1}`, error);
+        }
+      }
+    }
+    fill(['take', 'give', 'takegive'], samples, failed);
+    for (const side of ['ours', 'stock'] as Side[]) {
+      if (!writable[side][1]) continue;
+      const text = `a write through the VIP right after takegroup returned succeeded ${writable[side][0]}/${writable[side][1]}`;
+      rows.take[side === 'ours' ? 'oursNote' : 'stockNote'] = text;
+    }
+    rows.takegive.note = 'sum per round; ResourceManager run inside the node\'s private root (nsenter), stdin /dev/null';
+    result.rows.push(rows.take, rows.give, rows.takegive);
+    save();
+
+    // ---- two-node failover with the stock heartbeat daemon
+    if (!withFailover) {
+      for (const r of [rows.graceful, rows.failback, rows.crash]) { r.pending = true; r.note = 'skipped (--no-failover)'; }
+    } else {
+      const failoverFailed: Partial<Record<Side, string>> = { ...failed };
+      const ffail = (side: Side, what: string, error: unknown) => {
+        failoverFailed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
+        result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
+      };
+      for (const side of ['ours', 'stock'] as Side[]) {
+        const cluster = clusters[side];
+        if (!cluster || failoverFailed[side]) continue;
+        process.stderr.write(`bench: starting heartbeat on both nodes (${side})\n`);
+        try {
+          await cluster.startHeartbeat('master1');
+          await cluster.startHeartbeat('master2');
+          await cluster.waitForHolder('master1', 120_000);
+          await cluster.waitForSql(60_000);
+          cluster.startWriter(50);
+        } catch (error) {
+          ffail(side, 'heartbeat start', error);
+        }
+      }
+      for (let cycle = 0; cycle < FAILOVER_CYCLES; cycle++) {
+        for (const side of order(cycle)) {
+          const cluster = clusters[side];
+          if (!cluster || failoverFailed[side]) continue;
+          process.stderr.write(`bench: failover cycle ${cycle + 1}/${FAILOVER_CYCLES} (${side})\n`);
+          try {
+            let t = Date.now();
+            await cluster.stopHeartbeat('master1');
+            let w = await cluster.waitForWriteBy('master2', t, 120_000);
+            samples.graceful[side].push(w.t - t);
+            await cluster.waitForHolder('master2', 60_000);
+
+            t = Date.now();
+            await cluster.startHeartbeat('master1');
+            w = await cluster.waitForWriteBy('master1', t, 120_000);
+            samples.failback[side].push(w.t - t);
+            await cluster.waitForHolder('master1', 60_000);
+
+            t = Date.now();
+            await cluster.crashNode('master1');
+            w = await cluster.waitForWriteBy('master2', t, 120_000);
+            samples.crash[side].push(w.t - t);
+
+            // master1 back for the next cycle (auto_failback), not timed.
+            t = Date.now();
+            await cluster.startHeartbeat('master1');
+            await cluster.waitForWriteBy('master1', t, 120_000);
+            await cluster.waitForHolder('master1', 60_000);
+          } catch (error) {
+            ffail(side, `failover cycle ${cycle + 1}`, error);
+          }
+        }
+        await sleep(0);
+      }
+      for (const side of ['ours', 'stock'] as Side[]) {
+        const cluster = clusters[side];
+        if (!cluster) continue;
+        try {
+          await cluster.stopWriter();
+          if (cluster.committedIds.length) {
+            const missing = await cluster.missingRows();
+            const text = `${cluster.committedIds.length} acknowledged writes, ${missing.length} missing afterwards`;
+            rows.crash[side === 'ours' ? 'oursNote' : 'stockNote'] = text;
+          }
+        } catch (error) {
+          result.notes.push(`${side}: row check after failover: ${(error as Error).message.split('\n')[0]}`);
+        }
+      }
+      fill(['graceful', 'failback', 'crash'], samples, failoverFailed);
+      const deadtime = mod.DEFAULT_TIMINGS.deadtime;
+      rows.crash.note = `deadtime ${deadtime} s, keepalive ${mod.DEFAULT_TIMINGS.keepalive} (target: deadtime + ≤ 0.7 s = ${(deadtime + 0.7).toFixed(1)} s); the client writes every 50 ms`;
+      rows.graceful.note = 'time from `heartbeat -k` on master1 to the first acknowledged write served by master2';
+    }
+    result.rows.push(rows.graceful, rows.failback, rows.crash);
+  } finally {
+    for (const side of ['ours', 'stock'] as Side[]) {
+      try {
+        await clusters[side]?.destroy();
+      } catch (error) {
+        result.notes.push(`${side} cluster teardown: ${(error as Error).message}`);
+      }
+    }
+    save();
+  }
+}
+
+function fill(keys: (keyof typeof rows)[], samples: Record<string, Record<Side, number[]>>, failed: Partial<Record<Side, string>>) {
+  for (const key of keys) {
+    const row = rows[key];
+    for (const side of ['ours', 'stock'] as Side[]) {
+      row[side] = stats(samples[key]![side]);
+      if (failed[side]) row[side === 'ours' ? 'oursNote' : 'stockNote'] = failed[side];
+    }
+  }
+}
+
+await main().catch((error) => {
+  result.notes.push(`cluster phase: ${(error as Error).stack ?? error}`);
+  save();
+  process.exitCode = 1;
+});

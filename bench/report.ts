@@ -1,0 +1,125 @@
+// Merges the phases' JSON into bench/results/latest.{json,md} and prints the table.
+// Usage (from run.sh): bun bench/report.ts --tmp DIR --agents DIR --seconds N [--quick]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { Stats } from './lib/measure.ts';
+import type { Machine, PhaseResult, Row, RssRow } from './lib/types.ts';
+
+const ROOT = resolve(import.meta.dir, '..');
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback?: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+const TMP = opt('--tmp')!;
+const AGENTS = opt('--agents', `${ROOT}/dist/resource.d`)!;
+const quick = argv.includes('--quick');
+const seconds = Number(opt('--seconds', '0'));
+
+const out = (cmd: string, args: string[]) => String(spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '').trim();
+
+function machine(stock: Record<string, string>): Machine {
+  const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const binary = `${AGENTS}/ha-agent`;
+  const size = existsSync(binary) ? `${(statSync(binary).size / 1048576).toFixed(0)} MiB` : '?';
+  const buildLine = readFileSync(`${ROOT}/packaging/build.sh`, 'utf8').match(/bun build[^\n>]*/)?.[0]?.replace(/\s+/g, ' ').trim() ?? 'packaging/build.sh';
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    nproc: Number(out('nproc', [])),
+    cpu: cpuModel,
+    kernel: out('uname', ['-r']),
+    hostname: hostname(),
+    agents: AGENTS,
+    agentsBuild: `${buildLine} (${size} executable)`,
+    bun: out(`${ROOT}/node_modules/.bin/bun`, ['--version']),
+    hyperfine: out('hyperfine', ['--version']),
+    stock,
+  };
+}
+
+function read(file: string): (PhaseResult & { stock?: Record<string, string> }) | undefined {
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+const agents = read(`${TMP}/agents.json`);
+const cluster = read(`${TMP}/cluster.json`);
+const rows: Row[] = [...(agents?.rows ?? []), ...(cluster?.rows ?? [])];
+const rss: RssRow[] = [...(agents?.rss ?? []), ...(cluster?.rss ?? [])];
+const notes: string[] = [...(agents?.notes ?? []), ...(cluster?.notes ?? [])];
+if (!agents) notes.push('per-agent phase wrote no results (see the run output)');
+const m = machine({ ...(agents?.stock ?? {}), ...(cluster?.stock ?? {}) });
+
+// Issue 9's targets, shown beside the ratio (goals, not asserts).
+const TARGETS: Record<string, number> = {
+  'status.IPaddr.held': 0.5, 'status.IPaddr.released': 0.5,
+  'status.Filesystem.held': 0.5, 'status.Filesystem.released': 0.5,
+  'status.mysqld.held': 0.5, 'status.mysqld.released': 0.5,
+  'status.drbddisk.held': 1.0, 'status.drbddisk.released': 1.0,
+  'group.takegive': 0.4,
+};
+
+function fmt(value: number, unit: 'ms' | 's'): string {
+  if (unit === 's') return `${(value / 1000).toFixed(2)} s`;
+  return value < 100 ? `${value.toFixed(1)} ms` : `${value.toFixed(0)} ms`;
+}
+function cell(s: Stats | undefined, unit: 'ms' | 's'): string {
+  if (!s) return '—';
+  return `**${fmt(s.median, unit)}** (${fmt(s.min, unit).replace(/ m?s$/, '')}–${fmt(s.max, unit)})`;
+}
+const esc = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function ratioCell(row: Row): string {
+  if (!row.ours || !row.stock) return '—';
+  const r = row.ours.median / row.stock.median;
+  const target = TARGETS[row.id];
+  return target === undefined ? `${r.toFixed(2)}×` : `${r.toFixed(2)}× (target ≤ ${target.toFixed(2)} ${r <= target ? '✓' : '✗'})`;
+}
+
+function notesCell(row: Row): string {
+  const parts: string[] = [];
+  if (row.pending) parts.push(`**pending**: ${row.note ?? ''}`);
+  else if (row.note) parts.push(row.note);
+  if (row.oursNote) parts.push(`ours: ${row.oursNote}`);
+  if (row.stockNote) parts.push(`stock: ${row.stockNote}`);
+  return esc(parts.join('; '));
+}
+
+const lines: string[] = [];
+lines.push(`## Bench: ours vs stock (${m.date})`);
+lines.push('');
+lines.push(`Machine: ${m.nproc} CPU (${m.cpu}), kernel ${m.kernel}. Ours: ${m.agentsBuild}. hyperfine ${m.hyperfine.replace(/^hyperfine /, '')}, bun ${m.bun}.`);
+lines.push(`Command: \`npm run bench\`${quick ? ' (this run: `--quick`, small samples: rough numbers)' : ''}; bench run time ${seconds} s.`);
+lines.push('Cells: **median** (min–max). Ratio = ours median / stock median (lower is better for ours).');
+lines.push('');
+lines.push('| Row | Ours | Stock | n (ours/stock) | Ours/stock | Notes |');
+lines.push('|---|---|---|---|---|---|');
+for (const row of rows) {
+  const n = `${row.ours?.n ?? 0}/${row.stock?.n ?? 0}`;
+  lines.push(`| ${row.label} | ${cell(row.ours, row.unit)} | ${cell(row.stock, row.unit)} | ${n} | ${ratioCell(row)} | ${notesCell(row)} |`);
+}
+lines.push('');
+lines.push('Peak RSS of one process (GNU time `%M`; for the shell agents, the largest process of the script\'s tree):');
+lines.push('');
+lines.push('| Call | Ours | Stock | Notes |');
+lines.push('|---|---|---|---|');
+const mib = (kib?: number) => (kib === undefined ? '—' : `${(kib / 1024).toFixed(1)} MiB`);
+for (const r of rss) {
+  const target = r.oursKiB === undefined ? '' : r.oursKiB / 1024 <= 40 ? ' (≤ 40 MiB ✓)' : ' (> 40 MiB ✗)';
+  lines.push(`| ${r.label} | ${mib(r.oursKiB)}${target} | ${mib(r.stockKiB)} | ${esc(r.note ?? '')} |`);
+}
+lines.push('');
+lines.push('Stock side: ' + Object.entries(m.stock).map(([k, v]) => `${k} = ${v}`).join('; ') + '.');
+if (notes.length) {
+  lines.push('');
+  lines.push('Run notes:');
+  for (const n of notes) lines.push(`- ${esc(n)}`);
+}
+const md = lines.join('\n') + '\n';
+
+mkdirSync(`${ROOT}/bench/results`, { recursive: true });
+writeFileSync(`${ROOT}/bench/results/latest.md`, md);
+writeFileSync(`${ROOT}/bench/results/latest.json`, JSON.stringify({ machine: m, quick, seconds, rows, rss, notes }, null, 2) + '\n');
+process.stdout.write(md);
+process.stderr.write(`bench: wrote bench/results/latest.md and latest.json\n`);

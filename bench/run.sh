@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# npm run bench: our agents against the stock ones, side by side, one run.
+#
+#   bash bench/run.sh [--quick] [--no-build] [--agents DIR] [--only IPaddr,mysqld,...]
+#                     [--no-cluster] [--startup]
+#
+#   --quick       small samples (smoke test of the bench itself; numbers are rough)
+#   --no-build    use dist/resource.d as it is (default: npm run build first)
+#   --agents DIR  measure the agents built in DIR (implies --no-build)
+#   --only LIST   per-agent rows for these agents only
+#   --no-cluster  skip the ResourceManager group and two-node failover rows
+#   --no-failover skip only the two-node failover rows
+#   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
+#
+# Prints a Markdown table and writes bench/results/latest.md and latest.json.
+# Needs root: everything that touches the network happens in two network
+# namespaces made here (198.18.0.0/15), the loop image and MariaDB live in a
+# temporary directory; all of it is removed on exit, also on failure or ^C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=(--quick) ;;
+    --no-build) build=0 ;;
+    --agents) agents=$(realpath "$2"); build=0; shift ;;
+    --only) only=(--only "$2"); shift ;;
+    --no-cluster) cluster=0 ;;
+    --no-failover) cluster_opts=(--no-failover) ;;
+    --startup) startup=1 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+[ "$(id -u)" = 0 ] || { echo "bench/run.sh: needs root (network namespaces, loop devices, MariaDB as user mysql)" >&2; exit 1; }
+for tool in hyperfine ip losetup mkfs.ext3 mariadb-install-db /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing (apt-get install hyperfine iproute2 util-linux e2fsprogs mariadb-server time)" >&2; exit 1; }
+done
+
+BUN=$ROOT/node_modules/.bin/bun
+[ -x "$BUN" ] || { echo "bench/run.sh: $BUN missing: run npm ci" >&2; exit 1; }
+if [ "$build" = 1 ]; then
+  echo "bench: building dist/resource.d" >&2
+  bash packaging/build.sh >&2
+fi
+[ -x "$agents/IPaddr" ] || { echo "bench/run.sh: no built agents in $agents" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/hbbench.XXXXXX)
+chmod 755 "$TMP"   # MariaDB runs as mysql and must reach its files under here
+NS=hbb$$n
+PEER=hbb$$p
+STARTED=$(date +%s)
+
+cleanup() {
+  local rc=$?
+  set +e
+  # Processes the bench started and left behind (a mysqld, a send_arp, a
+  # sandbox node's init): only those living in its network namespaces or
+  # whose command line or environment names this run's temporary directory;
+  # by PID. Killing a sandbox's PID-namespace init ends everything inside it.
+  local pids p
+  pids=$( { for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns pids "$ns" 2>/dev/null; done
+            for p in /proc/[0-9]*; do
+              { tr '\0' '\n' 2>/dev/null <"$p/cmdline"; tr '\0' '\n' 2>/dev/null <"$p/environ"; } | grep -qF "$TMP/" && echo "${p#/proc/}"
+            done; } | sort -u | grep -vx -e "$$" -e "$BASHPID")
+  if [ -n "$pids" ]; then
+    echo "bench: stopping leftover processes: $(echo $pids)" >&2
+    kill $pids 2>/dev/null; sleep 2; kill -9 $pids 2>/dev/null; sleep 0.5
+  fi
+  # Mounts lived in private mount namespaces and died with them; loop
+  # devices do not: detach those backed by files of this run.
+  losetup -l -n -O NAME,BACK-FILE 2>/dev/null | while read -r dev file; do
+    case $file in "$TMP"/*) losetup -d "$dev" ;; esac
+  done
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns del "$ns"; done
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Node namespace: eth1 like the tutorial's internal LAN; a peer namespace on
+# the other end of the veth so ARP has somewhere to go. Created inside the
+# namespaces, never in the root one.
+ip netns add "$NS"
+ip netns add "$PEER"
+ip -n "$NS" link set lo up
+ip -n "$PEER" link set lo up
+ip -n "$NS" link add eth1 type veth peer name eth1p netns "$PEER"
+ip -n "$NS" addr add 198.18.4.2/16 dev eth1
+ip -n "$PEER" addr add 198.18.4.4/16 dev eth1p
+ip -n "$NS" link set eth1 up
+ip -n "$PEER" link set eth1p up
+
+echo "bench: per-agent rows (status, start, stop) in netns $NS" >&2
+HOST_NS="$(readlink /proc/self/ns/net) $(readlink /proc/self/ns/mnt)" \
+  ip netns exec "$NS" "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
+  || echo "bench: the per-agent phase failed (rows it did not reach are missing)" >&2
+
+if [ "$cluster" = 1 ]; then
+  echo "bench: ResourceManager group and two-node failover rows" >&2
+  "$BUN" bench/cluster-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$" --out "$TMP/cluster.json" "${quick[@]}" "${cluster_opts[@]}" \
+    || echo "bench: the cluster phase failed" >&2
+fi
+
+"$BUN" bench/report.ts --tmp "$TMP" --agents "$agents" --seconds $(( $(date +%s) - STARTED )) "${quick[@]}"
+
+if [ "$startup" = 1 ]; then
+  bash bench/startup.sh "${quick[@]}"
+fi

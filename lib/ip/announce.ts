@@ -1,0 +1,96 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lockDirectory } from '../lock.ts';
+import { isAlive, terminate } from '../terminate.ts';
+
+// The background announcer: resource-agents' send_arp (IPv4) or send_ua
+// (IPv6) repeating unsolicited ARP / NA `count` times every `interval` ms,
+// detached so that start returns at once. Its PID and exact argv go to a
+// state file; stop kills it only when /proc/<pid>/cmdline still shows that
+// argv, so a recycled PID is never hit.
+
+export interface AnnouncerRecord {
+  pid: number;
+  argv: string[];
+}
+
+const safeName = (ip: string) => ip.replace(/[^0-9A-Za-z.]/g, '_');
+
+export function announcerStatePath(env: NodeJS.ProcessEnv, ip: string): string {
+  return `${lockDirectory(env)}/IPaddr.${safeName(ip)}.announcer`;
+}
+
+export function helperDirectory(env: NodeJS.ProcessEnv): string {
+  return env.HA_BIN || '/usr/libexec/heartbeat';
+}
+
+/** send_arp insists on a pid file of its own (and kills whatever an old one names). */
+const sendArpPidfile = (env: NodeJS.ProcessEnv, ip: string) => `${lockDirectory(env)}/send_arp-${safeName(ip)}`;
+
+/** send_arp sends a request and a reply per announcement: some neighbours ignore one kind. */
+export function sendArpArgv(env: NodeJS.ProcessEnv, nic: string, ip: string, count: number, intervalMs: number): string[] {
+  return [`${helperDirectory(env)}/send_arp`, '-i', String(intervalMs), '-r', String(count), '-p', sendArpPidfile(env, ip), nic, ip, 'auto', 'not_used', 'not_used'];
+}
+
+export function sendUaArgv(env: NodeJS.ProcessEnv, nic: string, ip: string, prefix: number, count: number, intervalMs: number): string[] {
+  return [`${helperDirectory(env)}/send_ua`, '-i', String(intervalMs), '-c', String(count), ip, String(prefix), nic];
+}
+
+export function parseAnnouncerRecord(text: string): AnnouncerRecord | undefined {
+  try {
+    const record = JSON.parse(text) as Partial<AnnouncerRecord>;
+    if (Number.isInteger(record.pid) && record.pid! > 1 && Array.isArray(record.argv)) return record as AnnouncerRecord;
+  } catch {
+    // A torn or foreign file: treat as no record.
+  }
+  return undefined;
+}
+
+function readCmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isOurAnnouncer(record: AnnouncerRecord): boolean {
+  const cmdline = readCmdline(record.pid);
+  return !!cmdline && isAlive(record.pid) && cmdline.length === record.argv.length && cmdline.every((arg, i) => arg === record.argv[i]);
+}
+
+export async function startAnnouncer(env: NodeJS.ProcessEnv, ip: string, argv: readonly string[]): Promise<AnnouncerRecord> {
+  const { spawn } = await import('node:child_process');
+  // Own session and no inherited pipes: heartbeat's or a test's capture of
+  // our stdout must not wait for the announcer, nor a killed process group take it.
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', reject);
+  });
+  child.unref();
+  const record: AnnouncerRecord = { pid: child.pid!, argv: [...argv] };
+  mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
+  writeFileSync(announcerStatePath(env, ip), `${JSON.stringify(record)}\n`);
+  return record;
+}
+
+export type AnnouncerStopOutcome = 'none' | 'finished' | 'stopped' | 'not-ours';
+
+/** Ends the recorded announcer if it is still the process we started; always removes the record. */
+export async function stopAnnouncer(env: NodeJS.ProcessEnv, ip: string): Promise<AnnouncerStopOutcome> {
+  const path = announcerStatePath(env, ip);
+  if (!existsSync(path)) return 'none';
+  const record = parseAnnouncerRecord(readFileSync(path, 'utf8'));
+  let outcome: AnnouncerStopOutcome = 'finished';
+  if (record && isAlive(record.pid)) {
+    if (isOurAnnouncer(record)) {
+      await terminate([record.pid], { termWaitMs: 500, killWaitMs: 500 });
+      outcome = 'stopped';
+    } else {
+      outcome = 'not-ours';
+    }
+  }
+  rmSync(path, { force: true });
+  if (outcome !== 'not-ours') rmSync(sendArpPidfile(env, ip), { force: true });
+  return outcome;
+}

@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename } from 'node:path';
+import { isAlive } from '../terminate.ts';
+
+// Which process is "the mysqld on this datadir", answered from /proc alone
+// (no ps, no spawn: status runs every few seconds on both nodes). The
+// server chdir()s into its datadir, so /proc/PID/cwd names the datadir it
+// serves whatever its command line or config said.
+
+const SERVER_NAMES = /^(mysqld|mariadbd)(-debug)?$/;
+
+export function readPidFile(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readlink(path: string): string | undefined {
+  try {
+    return readlinkSync(path).replace(/ \(deleted\)$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+export function processExe(pid: number): string | undefined {
+  return readlink(`/proc/${pid}/exe`);
+}
+
+export function processCwd(pid: number): string | undefined {
+  return readlink(`/proc/${pid}/cwd`);
+}
+
+export function processCmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** The state letter of /proc/PID/stat: R, S, D, T (stopped), t (traced), Z. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+export function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The datadir as the kernel would name it in /proc/PID/cwd (symlinks resolved). */
+export function canonicalDatadir(datadir: string): string {
+  try {
+    return realpathSync(datadir);
+  } catch {
+    return datadir;
+  }
+}
+
+export function isServerExecutable(exe: string | undefined, binary?: string): boolean {
+  if (!exe) return false;
+  const name = basename(exe);
+  return SERVER_NAMES.test(name) || (binary !== undefined && !/safe/.test(basename(binary)) && name === basename(binary));
+}
+
+/** A live mysqld/mariadbd whose working directory is this datadir. */
+export function isServerFor(pid: number, canonicalDir: string, binary?: string): boolean {
+  return isAlive(pid) && isServerExecutable(processExe(pid), binary) && processCwd(pid) === canonicalDir;
+}
+
+function numericProcEntries(): number[] {
+  try {
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The servers on this datadir: the pid file's process when it qualifies,
+ * else (pid file missing, stale or reused) whatever /proc shows serving it.
+ */
+export function findServerPids(datadir: string, pidFile: string, binary?: string): { pids: number[]; fromPidFile: boolean } {
+  const dir = canonicalDatadir(datadir);
+  const fromFile = readPidFile(pidFile);
+  if (fromFile !== undefined && isServerFor(fromFile, dir, binary)) return { pids: [fromFile], fromPidFile: true };
+  const pids = numericProcEntries().filter((pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && processCwd(pid) === dir && isAlive(pid));
+  return { pids, fromPidFile: false };
+}
+
+/**
+ * mysqld_safe processes that would respawn a server on this datadir: the
+ * parent of one of `serverPids`, or one whose command line names this
+ * datadir. mysqld_safe is a shell script, so we look at argv, not exe.
+ */
+export function findMysqldSafePids(datadir: string, serverPids: readonly number[]): number[] {
+  const dir = canonicalDatadir(datadir);
+  const parents = new Set(serverPids.map(parentPid).filter((p): p is number => p !== undefined && p > 1));
+  return numericProcEntries().filter((pid) => {
+    const argv = processCmdline(pid);
+    if (!argv.slice(0, 2).some((a) => /(^|\/)(mysqld_safe|mariadbd-safe)$/.test(a))) return false;
+    if (parents.has(pid)) return true;
+    return argv.some((a) => a.startsWith('--datadir=') && canonicalDatadir(a.slice('--datadir='.length)) === dir);
+  });
+}

@@ -1,0 +1,115 @@
+import t, { type Test } from 'tap';
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { runAgent, runOcf } from '../rig/agents.ts';
+import { destroySandboxes, makeSandbox, sandboxConfig, serverPidsOn } from '../rig/mariadb.ts';
+
+// Refusals and bad input: one line naming the problem, the right exit code,
+// and no change (no server process, nothing created in the datadir). None
+// of these starts a server.
+
+t.teardown(destroySandboxes);
+
+const oneLine = (t: Test, stderr: string, pattern: RegExp, what: string) => {
+  const lines = stderr.trim().split('\n').filter((l) => !/^\S+ \d+ [\d:]+ (INFO|WARNING):/.test(l) && !/^\d{4}\/\d\d\/\d\d_[\d:]+ (INFO|WARNING):/.test(l));
+  t.equal(lines.length, 1, `${what}: exactly one error line (${JSON.stringify(stderr)})`);
+  t.match(lines[0] ?? '', pattern, `${what}: names the problem`);
+};
+
+t.test('start refuses a datadir that is missing, empty (uninitialised) or owned by someone else', async (t) => {
+  const empty = await makeSandbox('empty', { initialised: false });
+  let r = await runAgent('mysqld', [empty.config, 'start']);
+  t.equal(r.exitCode, 1, 'empty datadir: refused (generic error, not retried as success)');
+  oneLine(t, r.stderr, /^mysqld: datadir .*\/empty\/data holds no initialised system schema.*never initialises/, 'empty datadir');
+  t.same(readdirSync(empty.datadir), [], 'the empty datadir is still empty (nothing initialised)');
+  t.same(serverPidsOn(empty.datadir), [], 'no server started');
+
+  const missing = await makeSandbox('missing', { initialised: false });
+  rmSync(missing.datadir, { recursive: true });
+  r = await runAgent('mysqld', [missing.config, 'start']);
+  t.equal(r.exitCode, 5, 'missing datadir: not installed on this node (5)');
+  oneLine(t, r.stderr, /datadir .*\/missing\/data does not exist \(is the replicated disk mounted\?\)/, 'missing datadir');
+  t.throws(() => readdirSync(missing.datadir), 'and it was not created');
+  r = await runAgent('mysqld', [missing.config, 'stop']);
+  t.equal(r.exitCode, 0, 'stop with the datadir missing: nothing runs there, success');
+  r = await runAgent('mysqld', [missing.config, 'status']);
+  t.equal(r.exitCode, 3, 'status with the datadir missing: stopped');
+
+  const foreign = await makeSandbox('foreign');
+  chownSync(foreign.datadir, 0, 0);
+  r = await runAgent('mysqld', [foreign.config, 'start']);
+  t.equal(r.exitCode, 4, 'datadir owned by root, server user mysql: permission error (4)');
+  oneLine(t, r.stderr, /datadir .* is owned by uid 0, not by the server user mysql/, 'wrong owner');
+  r = await runOcf('mysqld', 'start', { ...foreign.ocfParams, user: 'nobody' });
+  t.equal(r.exitCode, 4, 'user=nobody: the datadir is not theirs (4)');
+  r = await runOcf('mysqld', 'start', { ...foreign.ocfParams, user: 'no_such_user_x' });
+  t.equal(r.exitCode, 5, 'a user that does not exist: not installed (5)');
+  t.match(r.stderr, /ocf-exit-reason:the server user no_such_user_x does not exist/);
+  t.same(serverPidsOn(foreign.datadir), [], 'no server started');
+});
+
+t.test('start refuses a datadir on the root filesystem when the HA config mounts a disk there', async (t) => {
+  const box = await makeSandbox('mount');
+  // The configuration says the datadir is on a disk mounted at <root>/mnt; nothing is mounted there.
+  const mnt = `${box.root}/mnt`;
+  mkdirSync(mnt);
+  rmSync(box.config);
+  const datadir = `${mnt}/data`;
+  // Move the initialised datadir under the (unmounted) mount point, as an
+  // unmounted /data with a stale copy on the root disk would look.
+  await import('node:fs').then((fs) => fs.renameSync(box.datadir, datadir));
+  writeFileSync(box.config, sandboxConfig({ ...box, datadir }));
+  let r = await runOcf('mysqld', 'start', { ...box.ocfParams, datadir_mountpoint: mnt });
+  t.equal(r.exitCode, 1, 'refused');
+  t.match(r.stderr, new RegExp(`ocf-exit-reason:datadir ${datadir} is on the root filesystem, but the configuration puts it on the filesystem mounted at ${mnt}, which is not mounted`));
+  t.same(serverPidsOn(datadir), [], 'no server started');
+
+  // Heartbeat v1: the same knowledge from haresources' Filesystem resource (HA_DIR as ResourceManager exports it).
+  const haDir = `${box.root}/ha.d`;
+  mkdirSync(haDir);
+  writeFileSync(`${haDir}/haresources`, `# the tutorial's group\nmaster1 IPaddr::198.18.4.1/16/eth1 drbddisk::data \\\n  Filesystem::/dev/drbd1::${mnt}::ext3 mysqld\n`);
+  r = await runAgent('mysqld', [box.config, 'start'], { env: { HA_DIR: haDir } });
+  t.equal(r.exitCode, 1, 'v1: refused');
+  oneLine(t, r.stderr, new RegExp(`is on the root filesystem, but .* mounted at ${mnt}, which is not mounted.*from ${haDir}/haresources`), 'haresources says otherwise');
+  t.same(serverPidsOn(datadir), [], 'no server started');
+});
+
+t.test('bad input: unreadable config, missing binary, loose credentials file, test_passwd, shell metacharacters', async (t) => {
+  const box = await makeSandbox('bad');
+  const cases: [string, () => ReturnType<typeof runAgent>, number, RegExp][] = [
+    ['missing config (v1 start)', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'start']), 6, /cannot read option file .*nope\.cnf: ENOENT/],
+    ['missing config (v1 status)', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'status']), 6, /cannot read option file/],
+    ['config is a directory', () => runOcf('mysqld', 'start', { config: box.root }), 6, /cannot read option file .*: EISDIR/],
+    ['config includes a missing file', () => {
+      writeFileSync(`${box.root}/inc.cnf`, `[mysqld]\n!include ${box.root}/missing-include.cnf\n`);
+      return runOcf('mysqld', 'monitor', { config: `${box.root}/inc.cnf` });
+    }, 6, /missing-include\.cnf: ENOENT/],
+    ['missing binary', () => runOcf('mysqld', 'start', { ...box.ocfParams, binary: '/usr/sbin/no-such-mysqld' }), 5, /server binary \/usr\/sbin\/no-such-mysqld not found/],
+    ['missing binary (validate-all)', () => runOcf('mysqld', 'validate-all', { ...box.ocfParams, binary: '/nonexistent/mysqld' }), 5, /not found/],
+    ['credentials file mode 0644', () => {
+      writeFileSync(`${box.root}/loose.cnf`, '[client]\nuser=x\npassword=y\n');
+      chmodSync(`${box.root}/loose.cnf`, 0o644);
+      return runOcf('mysqld', 'start', { ...box.ocfParams, test_credentials_file: `${box.root}/loose.cnf` });
+    }, 6, /credentials file .*loose\.cnf is mode 0644; .* must be 0600 or stricter/],
+    ['credentials file mode 0640 (validate-all)', () => {
+      chmodSync(`${box.root}/loose.cnf`, 0o640);
+      return runOcf('mysqld', 'validate-all', { ...box.ocfParams, test_credentials_file: `${box.root}/loose.cnf` });
+    }, 6, /is mode 0640/],
+    ['missing credentials file', () => runOcf('mysqld', 'start', { ...box.ocfParams, test_credentials_file: `${box.root}/none.cnf` }), 6, /credentials file .*none\.cnf cannot be read: ENOENT/],
+    ['test_passwd in the environment', () => runOcf('mysqld', 'start', { ...box.ocfParams, test_passwd: 'secret' }), 6, /test_passwd is not accepted/],
+    ['shell metacharacter in datadir', () => runOcf('mysqld', 'start', { ...box.ocfParams, datadir: '/data;rm -rf /' }), 6, /datadir .* contains the shell metacharacter/],
+    ['non-numeric shutdown_timeout', () => runOcf('mysqld', 'stop', { ...box.ocfParams, shutdown_timeout: 'soon' }), 6, /shutdown_timeout "soon" must be a whole number/],
+    ['test_table that is not a table name', () => runOcf('mysqld', 'monitor', { ...box.ocfParams, test_table: 'mysql.user where 1' }), 6, /test_table/],
+  ];
+  for (const [what, call, code, pattern] of cases) {
+    const r = await call();
+    t.equal(r.exitCode, code, `${what}: exit ${code}`);
+    oneLine(t, r.stderr, pattern, what);
+  }
+  t.same(serverPidsOn(box.datadir), [], 'nothing started by any of them');
+});
+
+t.test('an OCF probe (monitor, interval 0) reports not running when the binary is missing', async (t) => {
+  const box = await makeSandbox('probe', { initialised: false });
+  const r = await runOcf('mysqld', 'monitor', { ...box.ocfParams, binary: '/nonexistent/mariadbd' }, { env: { OCF_RESKEY_CRM_meta_interval: '0' } });
+  t.equal(r.exitCode, 7, 'probe: 7 (not running)');
+});

@@ -1,0 +1,593 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { ROOT } from './agents.ts';
+import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
+
+// The tutorial's cluster on one machine: master1 and master2 (each its own
+// network, UTS, mount and PID namespace and private root, see sandbox.ts),
+// a "switch" namespace with the LAN bridge (eth1, where the VIP lives) and
+// the dedicated heartbeat link (eth2), a client namespace (slave1: the
+// application writing through the VIP, and a MariaDB replica following the
+// VIP). One loop-backed ext3 image is /dev/drbd1 in both nodes; the drbdadm
+// test double (test/doubles/drbdadm) keeps one DRBD state for both.
+// Used by test/e2e/*.test.ts and by the demo.
+
+export type NodeName = 'master1' | 'master2';
+export const NODES: readonly NodeName[] = ['master1', 'master2'];
+export const VIP = '198.18.4.1';
+export const VIP_RESOURCE = `IPaddr::${VIP}/16/eth1`;
+/** The tutorial's haresources group, VIP moved to 198.18.0.0/15. */
+export const GROUP = [VIP_RESOURCE, 'drbddisk::data', 'Filesystem::/dev/drbd1::/data::ext3', 'mysqld'] as const;
+const LAN: Record<NodeName | 'client', string> = { master1: '198.18.4.2', master2: '198.18.4.3', client: '198.18.4.4' };
+const HBLINK: Record<NodeName, string> = { master1: '198.19.4.2', master2: '198.19.4.3' };
+const SHORT: Record<NodeName, string> = { master1: 'm1', master2: 'm2' };
+const PATH_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+export interface HeartbeatTimings {
+  keepalive: string;
+  deadtime: number;
+  warntime: number;
+  initdead: number;
+}
+export const DEFAULT_TIMINGS: HeartbeatTimings = { keepalive: '500ms', deadtime: 3, warntime: 2, initdead: 6 };
+
+export interface ClusterOptions {
+  /** Unique id (namespaces, work directory): include process.pid. */
+  id: string;
+  agentsDir?: string;
+  timings?: HeartbeatTimings;
+  /** haresources line after the node name; default the tutorial's group. */
+  group?: readonly string[];
+  /** drbd version the double prints (the tutorial ran 8.3). */
+  drbdVersion?: '8.3' | '8.4' | '9';
+  /** Progress lines (the demo prints them). */
+  say?: (line: string) => void;
+  workBase?: string;
+  /** Extra files under each node's /etc (e.g. test-only init.d scripts). */
+  extraEtc?: Record<string, string | { content: string; mode?: number }>;
+}
+
+export interface NodeState {
+  node: NodeName;
+  up: boolean;
+  vip: boolean;
+  mounted: boolean;
+  role: string;
+  mysqld: boolean;
+  heartbeat: boolean;
+}
+
+export interface TimelineEvent {
+  t: number;
+  text: string;
+}
+
+export interface WriterRecord {
+  ok?: number;
+  fail?: number;
+  node?: string;
+  t: number;
+  error?: string;
+}
+
+// ---------------------------------------------------------------- configs
+
+export function haCf(timings: HeartbeatTimings): string {
+  // The tutorial's ha.cf: timings shortened, ucast on the dedicated link
+  // instead of mcast (both lines on both nodes: heartbeat skips its own).
+  return `# tutorial ha.cf, timings shortened for the test rig
+debugfile /var/log/ha-debug
+logfile /var/log/ha-log
+logfacility none
+keepalive ${timings.keepalive}
+deadtime ${timings.deadtime}
+warntime ${timings.warntime}
+initdead ${timings.initdead}
+udpport 694
+ucast eth2 ${HBLINK.master1}
+ucast eth2 ${HBLINK.master2}
+auto_failback on
+node master1
+node master2
+crm no
+`;
+}
+
+export const AUTHKEYS = 'auth 1\n1 sha1 47e9336850f1db6fa58bc470bc9b7810eb397f04\n';
+
+/** The tutorial's drbd.conf (resource data on /dev/drbd1), host names unchanged. */
+export const DRBD_CONF = `global { usage-count no; }
+common {
+  protocol C;
+  disk { on-io-error detach; no-disk-flushes; no-md-flushes; }
+  net {
+    sndbuf-size 512k; max-buffers 8000; unplug-watermark 1024; max-epoch-size 8000;
+    cram-hmac-alg "sha1"; shared-secret "hdhwXes23sYEhart8t";
+    after-sb-0pri disconnect; after-sb-1pri disconnect; after-sb-2pri disconnect; rr-conflict disconnect;
+  }
+  syncer { rate 120M; al-extents 517; }
+}
+resource data {
+  on master1 { device /dev/drbd1; disk /dev/sdb1; address ${LAN.master1}:7788; meta-disk /dev/sdb2 [0]; }
+  on master2 { device /dev/drbd1; disk /dev/sdb1; address ${LAN.master2}:7788; meta-disk /dev/sdb2 [0]; }
+}
+`;
+
+/** The tutorial's my.cnf: datadir and binlog on the replicated disk. */
+export const MY_CNF = `# tutorial my.cnf: data and binlog on /data (the DRBD disk)
+[mysqld]
+user = mysql
+datadir = /data
+socket = /run/mysqld/mysqld.sock
+pid-file = /run/mysqld/mysqld.pid
+port = 3306
+bind-address = 0.0.0.0
+log-bin = /data/mysql-bin
+server-id = 3
+log-error = /var/log/mysql/error.log
+skip-name-resolve
+innodb_flush_log_at_trx_commit = 1
+sync_binlog = 1
+innodb_buffer_pool_size = 32M
+innodb_log_file_size = 16M
+performance_schema = OFF
+
+[client]
+socket = /run/mysqld/mysqld.sock
+`;
+
+const INIT_SQL = `FLUSH PRIVILEGES;
+CREATE USER 'rep'@'198.18.%' IDENTIFIED BY 'rep';
+GRANT REPLICATION SLAVE ON *.* TO 'rep'@'198.18.%';
+CREATE USER 'app'@'198.18.%' IDENTIFIED BY 'app';
+GRANT ALL PRIVILEGES ON *.* TO 'app'@'198.18.%';
+`;
+
+const drbdadmWrapper = (prog: string) => `#!/bin/sh
+# test rig: drbd-utils' ${prog} replaced by the test double (test/doubles/${prog}), one shared state
+DRBD_DOUBLE_STATE=/var/lib/drbd-double DRBD_DOUBLE_LOG=/var/log/drbdadm-calls.log
+export DRBD_DOUBLE_STATE DRBD_DOUBLE_LOG
+exec /opt/drbd-double/${prog} "$@"
+`;
+
+// ---------------------------------------------------------------- cluster
+
+export class Cluster {
+  readonly base: string;
+  readonly ns: { sw: string; client: string; master1: string; master2: string };
+  readonly nodes: Partial<Record<NodeName, Sandbox>> = {};
+  readonly timeline: TimelineEvent[] = [];
+  readonly writes: WriterRecord[] = [];
+  loopDevice = '';
+  private loopDevNumbers = { major: 0, minor: 0 };
+  private writer?: ChildProcess;
+  private writerDone?: Promise<void>;
+  private replica?: ChildProcess;
+  private nextRowId = 1;
+  readonly t0 = Date.now();
+
+  private constructor(readonly options: Required<Pick<ClusterOptions, 'id' | 'timings' | 'group' | 'drbdVersion'>> & ClusterOptions) {
+    this.base = `${options.workBase ?? '/tmp'}/harig-${options.id}`;
+    const p = `hae-${options.id}`;
+    this.ns = { sw: `${p}-sw`, client: `${p}-cl`, master1: `${p}-m1`, master2: `${p}-m2` };
+  }
+
+  static async create(options: ClusterOptions): Promise<Cluster> {
+    const cluster = new Cluster({ timings: DEFAULT_TIMINGS, group: GROUP, drbdVersion: '8.3', ...options });
+    try {
+      await cluster.setup();
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
+    }
+    return cluster;
+  }
+
+  say(text: string): void {
+    this.timeline.push({ t: Date.now(), text });
+    this.options.say?.(text);
+  }
+
+  get drbdState(): string {
+    return `${this.base}/drbd-state`;
+  }
+
+  private async setup(): Promise<void> {
+    rmSync(this.base, { recursive: true, force: true });
+    mkdirSync(this.base, { recursive: true });
+    // Network: a switch namespace with the LAN bridge and the heartbeat bridge.
+    await netnsAdd(this.ns.sw);
+    await ip(['link', 'add', 'br-lan', 'type', 'bridge'], this.ns.sw);
+    await ip(['link', 'add', 'br-hb', 'type', 'bridge'], this.ns.sw);
+    await ip(['link', 'set', 'br-lan', 'up'], this.ns.sw);
+    await ip(['link', 'set', 'br-hb', 'up'], this.ns.sw);
+    await netnsAdd(this.ns.client);
+    await this.plug(this.ns.client, 'eth1', 'cl-lan', 'br-lan', `${LAN.client}/16`);
+
+    // The replicated disk: one ext3 image, one loop device, /dev/drbd1 in each node.
+    const image = `${this.base}/drbd1.img`;
+    await execa('truncate', ['-s', '256M', image]);
+    await execa('mkfs.ext3', ['-q', '-F', '-m', '0', '-L', 'data', image]);
+    this.loopDevice = (await execa('losetup', ['--find', '--show', image])).stdout.trim();
+    const [major, minor] = readFileSync(`/sys/block/${this.loopDevice.replace('/dev/', '')}/dev`, 'utf8').trim().split(':').map(Number);
+    this.loopDevNumbers = { major: major!, minor: minor! };
+
+    // DRBD double: resource data on master1/master2, both Secondary, UpToDate, Connected.
+    const res = `${this.drbdState}/res/data`;
+    mkdirSync(res, { recursive: true });
+    writeFileSync(`${this.drbdState}/version`, `${this.options.drbdVersion}\n`);
+    writeFileSync(`${res}/nodes`, 'master1 master2\n');
+    writeFileSync(`${res}/minor`, '1\n');
+    for (const node of NODES) writeFileSync(`${res}/role.${node}`, 'Secondary\n');
+
+    for (const node of NODES) {
+      cpSync('/var/lib/heartbeat', `${this.base}/${node}-varlib-heartbeat`, { recursive: true });
+    }
+    await this.initDatadir();
+  }
+
+  /** veth from namespace `ns` (inner name) to the switch (outer name on bridge). */
+  private async plug(ns: string, inner: string, outer: string, bridge: string, cidr: string): Promise<void> {
+    await execa('ip', ['link', 'add', inner, 'netns', ns, 'type', 'veth', 'peer', 'name', outer, 'netns', this.ns.sw], { env: PATH_ENV });
+    await ip(['link', 'set', outer, 'master', bridge], this.ns.sw);
+    await ip(['link', 'set', outer, 'up'], this.ns.sw);
+    await ip(['addr', 'add', cidr, 'dev', inner], ns);
+    await ip(['link', 'set', inner, 'up'], ns);
+  }
+
+  /** mariadb-install-db onto the replicated disk, once, in master1's root. */
+  private async initDatadir(): Promise<void> {
+    await this.createNodeNetwork('master1');
+    const sb = await this.startSandbox('master1', 'init');
+    try {
+      const r = await sb.sh(
+        'set -e; mount -t ext3 /dev/drbd1 /data; chown mysql:mysql /data; ' +
+          'mariadb-install-db --defaults-file=/etc/mysql/my.cnf --user=mysql --datadir=/data --skip-test-db ' +
+          '--auth-root-authentication-method=normal --extra-file=/etc/mysql/rig-init.sql >/var/log/install-db.log 2>&1; ' +
+          'umount /data',
+        { timeoutMs: 120_000 },
+      );
+      if (r.exitCode !== 0) throw new Error(`datadir init failed: ${r.stderr}\n${sb.readLog('install-db.log')}`);
+    } finally {
+      await sb.destroy(true);
+    }
+  }
+
+  private async createNodeNetwork(node: NodeName): Promise<void> {
+    const ns = this.ns[node];
+    await netnsAdd(ns);
+    await this.plug(ns, 'eth1', `${SHORT[node]}-lan`, 'br-lan', `${LAN[node]}/16`);
+    await this.plug(ns, 'eth2', `${SHORT[node]}-hb`, 'br-hb', `${HBLINK[node]}/24`);
+  }
+
+  private async startSandbox(node: NodeName, tag: string): Promise<Sandbox> {
+    const sb = await Sandbox.start({
+      name: `${this.options.id}-${node}-${tag}`,
+      hostname: node,
+      netns: this.ns[node],
+      agentsDir: this.options.agentsDir,
+      workBase: this.base,
+      etc: {
+        ...this.options.extraEtc,
+        'ha.d/ha.cf': haCf(this.options.timings),
+        'ha.d/authkeys': { content: AUTHKEYS, mode: 0o600 },
+        'ha.d/haresources': `master1 ${this.options.group.join(' ')}\n`,
+        'drbd.conf': DRBD_CONF,
+        'mysql/my.cnf': MY_CNF,
+        'mysql/rig-init.sql': INIT_SQL,
+      },
+      sbin: { drbdadm: drbdadmWrapper('drbdadm'), drbdsetup: drbdadmWrapper('drbdsetup') },
+      devices: [{ name: 'drbd1', type: 'b', ...this.loopDevNumbers }],
+      binds: [
+        { host: resolve(ROOT, 'test/doubles'), inner: '/opt/drbd-double', ro: true },
+        { host: this.drbdState, inner: '/var/lib/drbd-double' },
+        { host: `${this.base}/${node}-varlib-heartbeat`, inner: '/var/lib/heartbeat' },
+      ],
+    });
+    mkdirSync(`${sb.logDir}/mysql`, { recursive: true });
+    const mysqlIds = await execa('id', ['-u', 'mysql']);
+    const mysqlGid = await execa('id', ['-g', 'mysql']);
+    chownSync(`${sb.logDir}/mysql`, Number(mysqlIds.stdout), Number(mysqlGid.stdout));
+    return sb;
+  }
+
+  /** Powers a node on: network namespace, private root (no heartbeat yet). */
+  async bootNode(node: NodeName): Promise<Sandbox> {
+    if (this.nodes[node]?.alive) return this.nodes[node]!;
+    if (!existsSync(`/run/netns/${this.ns[node]}`)) await this.createNodeNetwork(node);
+    rmSync(`${this.drbdState}/res/data/down-at.${node}`, { force: true });
+    writeFileSync(`${this.drbdState}/res/data/role.${node}`, 'Secondary\n');
+    const sb = await this.startSandbox(node, 'node');
+    this.nodes[node] = sb;
+    return sb;
+  }
+
+  async startHeartbeat(node: NodeName): Promise<void> {
+    const sb = await this.bootNode(node);
+    const r = await sb.exec('/usr/libexec/heartbeat/heartbeat', [], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) throw new Error(`heartbeat start on ${node} failed (${r.exitCode}): ${r.stderr}`);
+    this.say(`${node}: heartbeat started`);
+  }
+
+  /** `/etc/init.d/heartbeat stop` equivalent: heartbeat -k, then wait until it is gone. */
+  async stopHeartbeat(node: NodeName, timeoutMs = 120_000): Promise<void> {
+    const sb = this.nodes[node];
+    if (!sb?.alive) return;
+    this.say(`${node}: heartbeat stop (graceful)`);
+    await sb.exec('/usr/libexec/heartbeat/heartbeat', ['-k'], { timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    while (await this.heartbeatRunning(node)) {
+      if (Date.now() > deadline) throw new Error(`heartbeat on ${node} did not stop within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+    this.say(`${node}: heartbeat stopped`);
+  }
+
+  async heartbeatRunning(node: NodeName): Promise<boolean> {
+    const sb = this.nodes[node];
+    if (!sb?.alive) return false;
+    const r = await sb.exec('/usr/bin/pgrep', ['-x', 'heartbeat']);
+    return r.exitCode === 0;
+  }
+
+  /**
+   * Crash: every process of the node's namespaces dies at once (SIGKILL to
+   * its PID namespace's init), its network namespace is deleted; the DRBD
+   * double learns the peer is gone, as DRBD would after its ping timeout.
+   */
+  async crashNode(node: NodeName): Promise<void> {
+    const sb = this.nodes[node];
+    this.say(`${node}: CRASH (all processes killed, network namespace deleted)`);
+    await sb?.kill();
+    await netnsDelete(this.ns[node]);
+    writeFileSync(`${this.drbdState}/res/data/down-at.${node}`, `${Date.now()}\n`);
+    delete this.nodes[node];
+  }
+
+  async nodeState(node: NodeName): Promise<NodeState> {
+    const sb = this.nodes[node];
+    const state: NodeState = { node, up: !!sb?.alive, vip: false, mounted: false, role: '-', mysqld: false, heartbeat: false };
+    if (!sb?.alive) return state;
+    const r = await sb.sh(
+      'ip -o -4 addr show dev eth1; echo "--"; grep -c " /data " /proc/self/mountinfo; echo "--"; drbdadm role data 2>&1; echo "--"; ' +
+        'pgrep -x mariadbd >/dev/null && echo mysqld; pgrep -x heartbeat >/dev/null && echo heartbeat; true',
+    );
+    const [addrs = '', mounts = '', role = '', procs = ''] = r.stdout.split('--\n');
+    state.vip = addrs.includes(` ${VIP}/`);
+    state.mounted = Number(mounts.trim()) > 0;
+    state.role = role.trim().split('/')[0] ?? '?';
+    state.mysqld = /\bmysqld\b/.test(procs);
+    state.heartbeat = /\bheartbeat\b/.test(procs);
+    return state;
+  }
+
+  async states(): Promise<NodeState[]> {
+    return Promise.all(NODES.map((n) => this.nodeState(n)));
+  }
+
+  /** Waits until `holder` holds VIP, mount, Primary and mysqld, and the other node none of them. */
+  async waitForHolder(holder: NodeName, timeoutMs = 60_000): Promise<NodeState[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await this.states();
+      const ok = states.every((s) =>
+        s.node === holder ? s.vip && s.mounted && s.role === 'Primary' && s.mysqld : !s.vip && !s.mounted && s.role !== 'Primary' && !s.mysqld,
+      );
+      if (ok) return states;
+      if (Date.now() > deadline) throw new Error(`${holder} did not become the only holder: ${JSON.stringify(states)}`);
+      await sleep(200);
+    }
+  }
+
+  // ------------------------------------------------------------ client side
+
+  /** mariadb CLI in the client namespace through the VIP (password via MYSQL_PWD, not argv). */
+  async sql(statement: string, host = VIP): Promise<string> {
+    const r = await execa('ip', ['netns', 'exec', this.ns.client, 'mariadb', '--no-defaults', '-h', host, '-u', 'app', '--connect-timeout=3', '-N', '-B', '-e', statement], {
+      env: { ...PATH_ENV, MYSQL_PWD: 'app' },
+      extendEnv: false,
+      timeout: 30_000,
+    });
+    return r.stdout;
+  }
+
+  /** Waits until MySQL answers through the VIP (start returned, VIP announced). */
+  async waitForSql(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.sql('SELECT 1');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      await sleep(100);
+    }
+  }
+
+  /** Creates the test table (and lets a replica, if set up, receive it). */
+  async createSchema(): Promise<void> {
+    await this.sql('CREATE DATABASE IF NOT EXISTS test; CREATE TABLE IF NOT EXISTS test.t (id INT PRIMARY KEY, node VARCHAR(32), at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3)) ENGINE=InnoDB');
+  }
+
+  /** Starts the client writing one row every intervalMs through the VIP. */
+  startWriter(intervalMs = 100): void {
+    if (this.writer) return;
+    const child = spawn('ip', ['netns', 'exec', this.ns.client, 'setpriv', '--pdeathsig', 'KILL', process.execPath, resolve(ROOT, 'test/rig/client-writer.mjs'), VIP, String(this.nextRowId), String(intervalMs)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...PATH_ENV },
+      cwd: ROOT,
+    });
+    this.writer = child;
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const record = JSON.parse(line) as WriterRecord;
+        this.writes.push(record);
+        this.nextRowId = Math.max(this.nextRowId, (record.ok ?? record.fail ?? 0) + 1);
+      } catch { /* not ours */ }
+    });
+    child.stderr!.on('data', () => {});
+    this.writerDone = new Promise((r) => child.once('exit', () => r()));
+  }
+
+  async stopWriter(): Promise<void> {
+    if (!this.writer) return;
+    this.writer.kill('SIGTERM');
+    const killer = setTimeout(() => this.writer?.kill('SIGKILL'), 5000);
+    await this.writerDone;
+    clearTimeout(killer);
+    this.writer = undefined;
+  }
+
+  /** Writes `count` rows one by one (each its own acknowledged commit) now. */
+  async writeRows(count: number): Promise<number[]> {
+    const ids = Array.from({ length: count }, (_, i) => this.nextRowId + i);
+    this.nextRowId += count;
+    await this.sql(ids.map((id) => `INSERT INTO test.t (id, node) VALUES (${id}, @@hostname);`).join(' '));
+    const t = Date.now();
+    for (const id of ids) this.writes.push({ ok: id, t, node: 'batch' });
+    return ids;
+  }
+
+  get committedIds(): number[] {
+    return this.writes.filter((w) => w.ok !== undefined).map((w) => w.ok!);
+  }
+
+  /** Ids committed (acknowledged) but missing through the VIP now. */
+  async missingRows(host = VIP): Promise<number[]> {
+    const present = new Set((await this.sql('SELECT id FROM test.t', host)).split('\n').filter(Boolean).map(Number));
+    return this.committedIds.filter((id) => !present.has(id));
+  }
+
+  /** First acknowledged write served by `node` at or after time `since`. */
+  firstWriteBy(node: NodeName, since: number): WriterRecord | undefined {
+    return this.writes.find((w) => w.ok !== undefined && w.node === node && w.t >= since);
+  }
+
+  async waitForWriteBy(node: NodeName, since: number, timeoutMs = 60_000): Promise<WriterRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const w = this.firstWriteBy(node, since);
+      if (w) return w;
+      if (Date.now() > deadline) throw new Error(`no write through the VIP served by ${node} within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  // ------------------------------------------------------------ replica
+
+  get replicaSocket(): string {
+    return `${this.base}/replica/mysqld.sock`;
+  }
+
+  /** slave1 of the tutorial: a MariaDB in the client namespace replicating from the VIP. */
+  async startReplica(): Promise<void> {
+    const dir = `${this.base}/replica`;
+    mkdirSync(`${dir}/data`, { recursive: true });
+    await execa('chown', ['-R', 'mysql:mysql', dir]);
+    await execa('mariadb-install-db', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=socket'], { env: PATH_ENV, extendEnv: false });
+    const args = [
+      '--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${this.replicaSocket}`, `--pid-file=${dir}/mysqld.pid`,
+      `--log-error=${dir}/error.log`, '--port=3306', `--bind-address=${LAN.client}`, '--server-id=4', '--skip-name-resolve',
+      '--skip-log-bin', '--relay-log=relay-bin', '--innodb-buffer-pool-size=32M', '--performance-schema=OFF', '--slave-net-timeout=5',
+    ];
+    this.replica = spawn('ip', ['netns', 'exec', this.ns.client, 'setpriv', '--pdeathsig', 'KILL', '/usr/sbin/mariadbd', ...args], { stdio: 'ignore', env: PATH_ENV });
+    const deadline = Date.now() + 60_000;
+    while ((await this.replicaSql('SELECT 1', false)) === undefined) {
+      if (Date.now() > deadline || this.replica.exitCode !== null) throw new Error(`replica did not start: ${readFileSync(`${dir}/error.log`, 'utf8').slice(-2000)}`);
+      await sleep(100);
+    }
+    // The tutorial's CHANGE MASTER, from the master's current position, retrying every second.
+    const [file, pos] = (await this.sql('SHOW MASTER STATUS')).split('\t');
+    await this.replicaSql(
+      `CHANGE MASTER TO MASTER_HOST='${VIP}', MASTER_PORT=3306, MASTER_USER='rep', MASTER_PASSWORD='rep', ` +
+        `MASTER_LOG_FILE='${file}', MASTER_LOG_POS=${Number(pos)}, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1; START SLAVE`,
+    );
+    this.say(`slave1: replica started in the client namespace, replicating from ${VIP} (${file}:${pos})`);
+  }
+
+  async replicaSql(statement: string, throwOnError = true): Promise<string | undefined> {
+    const r = await execa('mariadb', ['--no-defaults', '-S', this.replicaSocket, '-u', 'root', '-N', '-B', '-e', statement], { env: PATH_ENV, extendEnv: false, reject: false, timeout: 30_000 });
+    if (r.exitCode !== 0) {
+      if (throwOnError) throw new Error(`replica: ${statement}: ${r.stderr}`);
+      return undefined;
+    }
+    return r.stdout;
+  }
+
+  async replicaStatus(): Promise<{ io: string; sql: string; lastError: string }> {
+    const r = await execa('mariadb', ['--no-defaults', '-S', this.replicaSocket, '-u', 'root', '-e', 'SHOW SLAVE STATUS\\G'], { env: PATH_ENV, extendEnv: false, reject: false });
+    const field = (name: string) => new RegExp(`^\\s*${name}: ?(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
+    return { io: field('Slave_IO_Running'), sql: field('Slave_SQL_Running'), lastError: [field('Last_IO_Error'), field('Last_SQL_Error')].filter(Boolean).join('; ') };
+  }
+
+  /** Waits until both replica threads run and the replica has every committed row. */
+  async waitForReplicaCaughtUp(timeoutMs = 60_000): Promise<{ io: string; sql: string; missing: number[] }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.replicaStatus();
+      const present = new Set(((await this.replicaSql('SELECT id FROM test.t', false)) ?? '').split('\n').filter(Boolean).map(Number));
+      const missing = this.committedIds.filter((id) => !present.has(id));
+      if (status.io === 'Yes' && status.sql === 'Yes' && missing.length === 0) return { ...status, missing };
+      if (Date.now() > deadline) return { ...status, missing };
+      await sleep(200);
+    }
+  }
+
+  private async stopReplica(): Promise<void> {
+    const child = this.replica;
+    if (!child || child.exitCode !== null) return;
+    await this.replicaSql('STOP SLAVE', false);
+    const exited = new Promise((r) => child.once('exit', r));
+    const pid = Number(readFileSync(`${this.base}/replica/mysqld.pid`, 'utf8').trim() || 0);
+    if (pid) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    const timer = setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } child.kill('SIGKILL'); }, 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  // ------------------------------------------------------------ logs & teardown
+
+  /** `ResourceManager[pid]: ... info: Running /etc/ha.d/resource.d/X args start|stop` lines, in order. */
+  resourceRuns(node: NodeName): { script: string; action: string; line: string }[] {
+    const log = this.nodes[node]?.readLog('ha-debug') ?? readFileSync(`${this.base}/harig-${this.options.id}-${node}-node/log/ha-debug`, 'utf8');
+    return log
+      .split('\n')
+      .map((line) => ({ line, m: /info: Running \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+).* (start|stop)$/.exec(line) }))
+      .filter((x) => x.m)
+      .map((x) => ({ script: x.m![1]!, action: x.m![2]!, line: x.line }));
+  }
+
+  haLog(node: NodeName): string {
+    return this.nodes[node]?.readLog('ha-log') ?? '';
+  }
+
+  /** Everything down and gone: writer, replica, nodes (by their init PIDs), namespaces, loop device, files. */
+  async destroy(keepLogs = false): Promise<void> {
+    const errors: unknown[] = [];
+    const attempt = async (fn: () => Promise<unknown>) => { try { await fn(); } catch (e) { errors.push(e); } };
+    await attempt(() => this.stopWriter());
+    await attempt(() => this.stopReplica());
+    for (const node of NODES) {
+      const sb = this.nodes[node];
+      if (sb) await attempt(() => sb.destroy(keepLogs));
+    }
+    for (const ns of [this.ns.master1, this.ns.master2, this.ns.client, this.ns.sw]) await attempt(() => netnsDelete(ns));
+    if (this.loopDevice) {
+      // The mounts went with the nodes' mount namespaces; detach only our own loop device.
+      await attempt(async () => {
+        const backing = await execa('losetup', ['-n', '-O', 'BACK-FILE', this.loopDevice], { reject: false });
+        if (backing.stdout.trim() === `${this.base}/drbd1.img`) await execa('losetup', ['-d', this.loopDevice]);
+      });
+    }
+    if (!keepLogs) await attempt(async () => rmSync(this.base, { recursive: true, force: true }));
+    else await attempt(async () => rmSync(`${this.base}/drbd1.img`, { force: true }));
+    if (errors.length) throw new AggregateError(errors, 'cluster teardown had errors');
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
