@@ -7,7 +7,7 @@ import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, U
 import { run } from '../lib/exec.ts';
 import { fsckNeeded, runFsck, type FsckMode } from '../lib/fsck.ts';
 import { log } from '../lib/log.ts';
-import { isPathUnder, mountsBelow, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
+import { canonicalMountPoint, isPathUnder, mountsBelow, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
 import { findHolders, selfAndAncestors } from '../lib/proc-holders.ts';
 import { terminate } from '../lib/terminate.ts';
 import { sleep } from '../lib/wait.ts';
@@ -43,13 +43,8 @@ function resourceOf(params: Params): Resource {
   const fstype = params.get('fstype');
   const spec = parseDeviceSpec(params.get('device')) as DeviceSpec; // the table's check refused the rest
   const bind = isBindOptions(options);
-  let directory = trimTrailingSlashes(params.get('directory'));
   // Like the stock agent's readlink -f: mountinfo shows canonical paths.
-  try {
-    directory = realpathSync(directory);
-  } catch {
-    // Not there yet: start creates it.
-  }
+  const directory = canonicalMountPoint(params.get('directory'));
   // host:/export and //server/share name network filesystems even without an fstype (mount detects nfs/cifs from them).
   const networkSpec = spec.kind === 'share' && (spec.text.startsWith('//') || /^[^/]+:\//.test(spec.text));
   return { spec, device: params.get('device'), directory, fstype, options, bind, blockBacked: !bind && !networkSpec && !NOT_BLOCK.has(fstype) };
@@ -209,12 +204,15 @@ function statusFilePath(ctx: AgentContext, directory: string): string {
 async function stop(ctx: AgentContext): Promise<void> {
   const r = resourceOf(ctx.params);
   const entries = readMountinfo();
-  const identity = await identify(r, remainingMs(ctx), entries);
   const on = mountsOn(entries, r.directory);
+  if (!on.length) {
+    log.info(`${r.directory} is not mounted`);
+    return;
+  }
+  const identity = await identify(r, remainingMs(ctx), entries);
   const ours = [...on].reverse().find((e) => isOurs(e, identity, r));
   if (!ours) {
-    if (on.length) log.warn(`${r.directory} has ${describeMount(on.at(-1)!)} mounted, not ${r.device}; leaving it alone`);
-    else log.info(`${r.directory} is not mounted`);
+    log.warn(`${r.directory} has ${describeMount(on.at(-1)!)} mounted, not ${r.device}; leaving it alone`);
     return;
   }
   if (ctx.checkLevel === 20) rmSync(statusFilePath(ctx, r.directory), { force: true });

@@ -25,11 +25,11 @@ const STATE = `${TMP}/cleanup.state`;
 const only = opt('--only')?.split(',');
 
 // Sample sizes: status n = rounds x runs; start/stop n per side.
-const STATUS_ROUNDS = quick ? 2 : 5;
-const STATUS_RUNS = quick ? 2 : 3;
+const STATUS_ROUNDS = quick ? 2 : 8;
+const STATUS_RUNS = 2;
 const CYCLES: Record<string, number> = quick
   ? { IPaddr: 2, Filesystem: 2, drbddisk: 2, mysqld: 1 }
-  : { IPaddr: 9, Filesystem: 9, drbddisk: 9, mysqld: 5 };
+  : { IPaddr: 5, Filesystem: 9, drbddisk: 9, mysqld: 5 };
 
 const VIP = '198.18.4.1';
 const NIC = 'eth1';

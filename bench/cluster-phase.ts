@@ -19,8 +19,10 @@ const quick = argv.includes('--quick');
 const TMP = opt('--tmp')!;
 const AGENTS = resolve(opt('--agents', `${ROOT}/dist/resource.d`)!);
 const OUT = opt('--out', `${TMP}/cluster.json`)!;
-const GROUP_ROUNDS = quick ? 1 : 5;
-const FAILOVER_CYCLES = quick ? 1 : 2;
+// Slow rows, few samples: each failover cycle is graceful failover, failback,
+// crash failover, failback (two failback samples per cycle).
+const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '3'));
+const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '2'));
 const withFailover = !argv.includes('--no-failover');
 const ID = opt('--id', `bn${process.pid}`)!;
 
@@ -52,8 +54,10 @@ function pendingAll(reason: string) {
  * installed, plus bench/stock/mysqld as `mysqld`. kmod is not installed on
  * these machines and the stock Filesystem agent refuses to run without
  * modprobe, so this copy of hto-mapfuncs (sourced by the IPaddr and
- * Filesystem wrappers) puts a no-op modprobe first in PATH; nothing else
- * changes.
+ * Filesystem wrappers) puts a no-op modprobe first in PATH. It also creates
+ * /run/resource-agents, which resource-agents' tmpfiles.d entry makes at
+ * boot and the rig's empty private /run lacks (without it stock IPaddr
+ * start fails and ResourceManager gives the group up). Nothing else changes.
  */
 function stockResourceDir(): string {
   const dir = `${TMP}/stock-resource.d`;
@@ -63,9 +67,14 @@ function stockResourceDir(): string {
   chmodSync(`${dir}/mysqld`, 0o755);
   writeFileSync(`${dir}/.bench-bin/modprobe`, '#!/bin/sh\n# bench: kmod is not installed here; ext3 is built in\nexit 0\n', { mode: 0o755 });
   const hto = readFileSync(`${dir}/hto-mapfuncs`, 'utf8');
-  writeFileSync(`${dir}/hto-mapfuncs`, `${hto}\n# bench: no kmod on this machine; the stock Filesystem agent needs a modprobe\nPATH=/etc/ha.d/resource.d/.bench-bin:$PATH; export PATH\n`);
+  writeFileSync(
+    `${dir}/hto-mapfuncs`,
+    `${hto}\n# bench: no kmod on this machine; the stock Filesystem agent needs a modprobe\nPATH=/etc/ha.d/resource.d/.bench-bin:$PATH; export PATH\n` +
+      '# bench: what systemd-tmpfiles does at boot (resource-agents.conf); the rig\'s private /run starts empty\n' +
+      '[ -d /run/resource-agents ] || mkdir -p -m 1755 /run/resource-agents\n',
+  );
   result.stock = {
-    cluster: 'stock resource.d = /etc/ha.d/resource.d as installed (heartbeat IPaddr/Filesystem wrappers, drbd-utils drbddisk) + bench/stock/mysqld; a no-op modprobe in PATH via its hto-mapfuncs copy',
+    cluster: 'stock resource.d = /etc/ha.d/resource.d as installed (heartbeat IPaddr/Filesystem wrappers, drbd-utils drbddisk) + bench/stock/mysqld; its hto-mapfuncs copy adds a no-op modprobe to PATH and creates /run/resource-agents (systemd-tmpfiles does at boot; the rig\'s /run is empty)',
   };
   return dir;
 }
@@ -81,7 +90,7 @@ async function main() {
   }
   const { Cluster, GROUP, sleep } = mod;
   const dirs: Record<Side, string> = { ours: AGENTS, stock: stockResourceDir() };
-  const clusters: Partial<Record<Side, InstanceType<typeof Cluster>>> = {};
+  const clusters: Partial<Record<Side, Awaited<ReturnType<typeof Cluster.create>>>> = {};
   const samples = {
     take: { ours: [] as number[], stock: [] as number[] },
     give: { ours: [] as number[], stock: [] as number[] },
@@ -215,10 +224,11 @@ async function main() {
             w = await cluster.waitForWriteBy('master2', t, 120_000);
             samples.crash[side].push(w.t - t);
 
-            // master1 back for the next cycle (auto_failback), not timed.
+            // master1 back (a rebooted node rejoining): auto_failback again.
             t = Date.now();
             await cluster.startHeartbeat('master1');
-            await cluster.waitForWriteBy('master1', t, 120_000);
+            w = await cluster.waitForWriteBy('master1', t, 120_000);
+            samples.failback[side].push(w.t - t);
             await cluster.waitForHolder('master1', 60_000);
           } catch (error) {
             ffail(side, `failover cycle ${cycle + 1}`, error);

@@ -10,6 +10,7 @@
 #   --only LIST   per-agent rows for these agents only
 #   --no-cluster  skip the ResourceManager group and two-node failover rows
 #   --no-failover skip only the two-node failover rows
+#   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 2)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
 #
 # Prints a Markdown table and writes bench/results/latest.md and latest.json.
@@ -28,9 +29,10 @@ while [ $# -gt 0 ]; do
     --agents) agents=$(realpath "$2"); build=0; shift ;;
     --only) only=(--only "$2"); shift ;;
     --no-cluster) cluster=0 ;;
-    --no-failover) cluster_opts=(--no-failover) ;;
+    --no-failover) cluster_opts+=(--no-failover) ;;
+    --group-rounds|--failover-cycles) cluster_opts+=("$1" "$2"); shift ;;
     --startup) startup=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -54,6 +56,7 @@ chmod 755 "$TMP"   # MariaDB runs as mysql and must reach its files under here
 NS=hbb$$n
 PEER=hbb$$p
 STARTED=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cleanup() {
   local rc=$?
@@ -107,7 +110,7 @@ if [ "$cluster" = 1 ]; then
     || echo "bench: the cluster phase failed" >&2
 fi
 
-"$BUN" bench/report.ts --tmp "$TMP" --agents "$agents" --seconds $(( $(date +%s) - STARTED )) "${quick[@]}"
+"$BUN" bench/report.ts --tmp "$TMP" --agents "$agents" --seconds $(( $(date +%s) - STARTED )) --load-start "$LOAD_START" "${quick[@]}"
 
 if [ "$startup" = 1 ]; then
   bash bench/startup.sh "${quick[@]}"

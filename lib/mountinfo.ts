@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 
 /** One line of /proc/<pid>/mountinfo (proc(5)). Paths are decoded (\040 → space). */
 export interface MountEntry {
@@ -85,4 +85,25 @@ export function majorMinorOf(dev: number | bigint): string {
   const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
   const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
   return `${major}:${minor}`;
+}
+
+/**
+ * The path as mountinfo will show it: symlinks resolved (/var/run → /run)
+ * as far as the path exists, the missing rest appended unchanged (start
+ * creates it). Like `readlink -f`, which the stock agent uses.
+ */
+export function canonicalMountPoint(path: string): string {
+  const trimmed = trimTrailingSlashes(path);
+  const missing: string[] = [];
+  let existing = trimmed;
+  for (;;) {
+    try {
+      const real = realpathSync(existing);
+      return missing.length ? `${real === '/' ? '' : real}/${missing.reverse().join('/')}` : real;
+    } catch {
+      if (existing === '/' || existing === '') return trimmed;
+      missing.push(existing.slice(existing.lastIndexOf('/') + 1));
+      existing = existing.slice(0, existing.lastIndexOf('/')) || '/';
+    }
+  }
 }

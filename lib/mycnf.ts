@@ -99,6 +99,7 @@ export function parseOptionFileText(text: string): OptionFileLine[] {
 }
 
 export class OptionFileError extends Error {
+  override name = 'OptionFileError';
   constructor(
     readonly path: string,
     readonly reason: string,

@@ -28,6 +28,7 @@ export function classifyDrbdadmFailure(stderr: string): DrbdadmFailure {
   if (notDefined) return { kind: 'not-defined', text: notDefined };
   const notUp = first(/Device minor not allocated|Unknown resource|No such resource|No such device|No such connection/);
   if (notUp) return { kind: 'not-up', text: notUp };
-  const last = lines.filter((l) => !/^Command '.*' terminated with exit code|exited with code \d+$|^additional info from kernel:$/.test(l))[0] ?? lines[0] ?? '';
-  return { kind: 'other', text: last };
+  // Skip drbdadm's own trailer and the shell's complaints about helpers it probes for (modinfo, modprobe).
+  const noise = /^Command '.*' terminated with exit code|exited with code \d+$|^additional info from kernel:$|^sh: \d+: .*not found$/;
+  return { kind: 'other', text: lines.find((l) => !noise.test(l)) ?? lines[0] ?? '' };
 }

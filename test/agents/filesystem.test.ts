@@ -184,6 +184,23 @@ t.test('stop unmounts sub-mounts first, deepest first, then the mount', async (t
   t.same(mountsUnder(dir), [], 'nothing left under the mount point');
 });
 
+t.test('a mount point reached through a symlink, not there yet (like /var/run → /run)', async (t) => {
+  const img = await image('ext4', 'symlinked');
+  const { symlinkSync } = await import('node:fs');
+  mkdirSync(join(scratch, 'real-run'));
+  symlinkSync(join(scratch, 'real-run'), join(scratch, 'var-run'));
+  const dir = join(scratch, 'var-run', 'new mnt');
+  const args = [img.device, dir, 'ext4'];
+  let r = await v1([...args, 'start']);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.same(mountedOn(join(scratch, 'real-run', 'new mnt')), { source: img.device, fstype: 'ext4' }, 'mounted on the canonical path');
+  r = await v1([...args, 'status']);
+  t.equal(r.exitCode, 0, 'status finds it through the symlink');
+  r = await v1([...args, 'stop']);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.same(mountsUnder(join(scratch, 'real-run')), []);
+});
+
 t.test('refusals: one line, exit code, nothing mounted or changed', async (t) => {
   const img = await image('ext4', 'refuse');
   const other = await image('ext4', 'other');

@@ -19,6 +19,9 @@ const state = (pid: number) => {
   }
 };
 
+/** Exited: no process, or a zombie waiting for a parent that is not us (it holds nothing any more). */
+const exited = (pid: number) => ['gone', 'Z'].includes(state(pid));
+
 async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -43,8 +46,8 @@ t.test('stop with a long-running transaction and a long query open: clean shutdo
   const [pid] = serverPidsOn(box.datadir);
   r = await runAgent('mysqld', [box.config, 'stop']);
   t.equal(r.exitCode, 0, `stop succeeds with a transaction open: ${r.stderr}`);
-  t.equal(state(pid!), 'gone', 'the server process is gone');
-  t.notMatch(r.stderr, /SIGKILL/, 'no SIGKILL was needed');
+  t.ok(exited(pid!), `the server process is gone (${state(pid!)})`);
+  t.notMatch(r.stderr, /sending SIGKILL/, 'no SIGKILL was needed');
   t.match(readFileSync(box.errorLog, 'utf8'), /Normal shutdown[^]*Shutdown complete/, 'the server logged a clean shutdown');
   t.type(await sleeping, Error, 'the long query was ended by the shutdown');
   open.destroy();
@@ -70,9 +73,9 @@ t.test('stop of a server frozen with SIGSTOP: resumed so it shuts down cleanly, 
   const took = Date.now() - started;
   t.equal(r.exitCode, 0, `stop succeeds: ${r.stderr}`);
   t.ok(took < 25_000, `returned within the bound (${took} ms)`);
-  t.equal(state(pid!), 'gone', 'the process is really gone (exit 0 only then)');
+  t.ok(exited(pid!), `the process is really gone (exit 0 only then; ${state(pid!)})`);
   t.match(r.stderr, /was frozen \(SIGSTOP\); resumed it so it could shut down cleanly/, 'says it was frozen');
-  t.notMatch(r.stderr, /SIGKILL/, 'no SIGKILL');
+  t.notMatch(r.stderr, /sending SIGKILL/, 'no SIGKILL');
   t.match(readFileSync(box.errorLog, 'utf8'), /Shutdown complete/, 'clean shutdown');
 });
 
@@ -99,8 +102,10 @@ t.test('a server that cannot act on SIGTERM (ptrace-stopped) and its mysqld_safe
   t.match(r.stderr, /ending mysqld_safe \(pid \d+\)/, 'mysqld_safe ended first');
   t.match(r.stderr, /did not shut down within 2 s; sending SIGKILL/, 'says honestly that it needed SIGKILL');
   t.ok(took >= 2000 && took < 15_000, `waited the bound, then killed (${took} ms)`);
-  t.notOk(['R', 'S', 'D', 't', 'T'].includes(state(pid!)), `the server is gone (state ${state(pid!)})`);
-  t.equal(state(parent), 'gone', 'mysqld_safe is gone');
+  t.ok(exited(pid!), `the server is gone (${state(pid!)})`);
+  t.ok(exited(parent), 'mysqld_safe is gone');
+  // gdb is still in its `shell sleep`; we started it, we end it.
+  if (gdb.pid) process.kill(gdb.pid, 'SIGKILL');
   await gdb;
   gdb = undefined;
   // mysqld_safe would respawn within a second of an unclean death; give it three.

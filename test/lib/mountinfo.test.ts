@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import {
-  decodeMountPath, isPathUnder, majorMinorOf, mountsBelow, mountsOn, parseMountinfo, readMountinfo, trimTrailingSlashes,
+  canonicalMountPoint, decodeMountPath, isPathUnder, majorMinorOf, mountsBelow, mountsOn, parseMountinfo, readMountinfo, trimTrailingSlashes,
 } from '../../lib/mountinfo.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/mountinfo/${name}`, import.meta.url), 'utf8');
@@ -64,4 +64,20 @@ t.test('majorMinorOf decodes dev_t like mountinfo prints it', async (t) => {
   const { statSync } = await import('node:fs');
   const root = readMountinfo().filter((e) => e.mountPoint === '/').at(-1)!;
   t.equal(majorMinorOf(statSync('/').dev), root.majorMinor);
+});
+
+t.test('canonicalMountPoint resolves symlinks as far as the path exists', async (t) => {
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  const dir = t.testdir({});
+  const real = (await import('node:fs')).realpathSync(dir);
+  mkdirSync(`${dir}/real`);
+  symlinkSync(`${dir}/real`, `${dir}/link`);
+  const cases: [string, string][] = [
+    [`${dir}/link`, `${real}/real`],
+    [`${dir}/link/`, `${real}/real`],
+    [`${dir}/link/not yet/deeper`, `${real}/real/not yet/deeper`],
+    [`${dir}/missing`, `${real}/missing`],
+    ['/', '/'],
+  ];
+  for (const [input, expected] of cases) t.equal(canonicalMountPoint(input), expected, input);
 });

@@ -270,6 +270,7 @@ export class Cluster {
       netns: this.ns[node],
       agentsDir: this.options.agentsDir,
       workBase: this.base,
+      logDir: `${this.base}/${node}-${tag}-log`,
       etc: {
         ...this.options.extraEtc,
         'ha.d/ha.cf': haCf(this.options.timings),
@@ -459,8 +460,10 @@ export class Cluster {
 
   /** Ids committed (acknowledged) but missing through the VIP now. */
   async missingRows(host = VIP): Promise<number[]> {
+    // Snapshot first: rows the writer commits while the SELECT runs are not owed yet.
+    const committed = this.committedIds;
     const present = new Set((await this.sql('SELECT id FROM test.t', host)).split('\n').filter(Boolean).map(Number));
-    return this.committedIds.filter((id) => !present.has(id));
+    return committed.filter((id) => !present.has(id));
   }
 
   /** First acknowledged write served by `node` at or after time `since`. */
@@ -529,9 +532,10 @@ export class Cluster {
   async waitForReplicaCaughtUp(timeoutMs = 60_000): Promise<{ io: string; sql: string; missing: number[] }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const committed = this.committedIds;
       const status = await this.replicaStatus();
       const present = new Set(((await this.replicaSql('SELECT id FROM test.t', false)) ?? '').split('\n').filter(Boolean).map(Number));
-      const missing = this.committedIds.filter((id) => !present.has(id));
+      const missing = committed.filter((id) => !present.has(id));
       if (status.io === 'Yes' && status.sql === 'Yes' && missing.length === 0) return { ...status, missing };
       if (Date.now() > deadline) return { ...status, missing };
       await sleep(200);
@@ -552,10 +556,15 @@ export class Cluster {
 
   // ------------------------------------------------------------ logs & teardown
 
+  /** A node's /var/log file (kept on the host, also after a crash). */
+  nodeLog(node: NodeName, file: string): string {
+    const path = `${this.base}/${node}-node-log/${file}`;
+    return existsSync(path) ? readFileSync(path, 'utf8') : '';
+  }
+
   /** `ResourceManager[pid]: ... info: Running /etc/ha.d/resource.d/X args start|stop` lines, in order. */
   resourceRuns(node: NodeName): { script: string; action: string; line: string }[] {
-    const log = this.nodes[node]?.readLog('ha-debug') ?? readFileSync(`${this.base}/harig-${this.options.id}-${node}-node/log/ha-debug`, 'utf8');
-    return log
+    return this.nodeLog(node, 'ha-debug')
       .split('\n')
       .map((line) => ({ line, m: /info: Running \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+).* (start|stop)$/.exec(line) }))
       .filter((x) => x.m)
@@ -563,7 +572,12 @@ export class Cluster {
   }
 
   haLog(node: NodeName): string {
-    return this.nodes[node]?.readLog('ha-log') ?? '';
+    return this.nodeLog(node, 'ha-log');
+  }
+
+  /** Calls the reboot/init/pkill/... stubs logged on a node (a failed stop would show here). */
+  stubCalls(node: NodeName): string[] {
+    return this.nodeLog(node, 'stub-calls.log').split('\n').filter(Boolean);
   }
 
   /** Everything down and gone: writer, replica, nodes (by their init PIDs), namespaces, loop device, files. */

@@ -12,6 +12,7 @@
 #   SBX_WORK      work directory (root/ mountpoint, log/, overlay upper dirs)
 #   SBX_HOSTNAME  node name (uname -n inside; heartbeat's node name)
 #   SBX_AGENTS    directory bind-mounted read-only as /etc/ha.d/resource.d
+#   SBX_LOGDIR    host directory that is /var/log inside (default SBX_WORK/log)
 #   SBX_DEVS      "name:b|c:major:minor ..." extra nodes under /dev (e.g. drbd1:b:7:3)
 #   SBX_BINDS     "hostpath=>innerpath[=>ro] ..." extra bind mounts (shared state)
 set -euo pipefail
@@ -93,7 +94,7 @@ chmod 1777 "$R/var/tmp"
 ln -s /run "$R/var/run"
 ln -s /run/lock "$R/var/lock"
 cp -a /var/lib/heartbeat "$R/var/lib/heartbeat"
-mount --bind "$W/log" "$R/var/log"
+mount --bind "${SBX_LOGDIR:-$W/log}" "$R/var/log"
 
 for spec in ${SBX_BINDS:-}; do
   src=${spec%%=>*}

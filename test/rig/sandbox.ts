@@ -38,6 +38,8 @@ export interface SandboxOptions {
   binds?: { host: string; inner: string; ro?: boolean }[];
   /** Executables placed in the private /usr/sbin (e.g. the drbdadm double as drbdadm). */
   sbin?: Record<string, string>;
+  /** Host directory that is /var/log inside (outlives the sandbox); default <work>/log. */
+  logDir?: string;
   /** Base of the work directory; default /tmp. */
   workBase?: string;
 }
@@ -65,20 +67,18 @@ export class Sandbox {
     private readonly unshare: ChildProcess,
     /** Host PID of the namespace's init (PID 1 inside). */
     readonly initPid: number,
+    /** Host directory that is /var/log inside (survives the node). */
+    readonly logDir: string,
   ) {
     unshare.once('exit', () => { this.exited = true; });
-  }
-
-  /** Host directory that is /var/log inside (survives the node). */
-  get logDir(): string {
-    return `${this.work}/log`;
   }
 
   static async start(options: SandboxOptions): Promise<Sandbox> {
     const work = `${options.workBase ?? '/tmp'}/harig-${options.name}`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(`${work}/root`, { recursive: true });
-    mkdirSync(`${work}/log`, { recursive: true });
+    const logDir = options.logDir ?? `${work}/log`;
+    mkdirSync(logDir, { recursive: true });
     mkdirSync(`${work}/up-etc`, { recursive: true });
     for (const [path, file] of Object.entries(options.etc ?? {})) {
       const spec = typeof file === 'string' ? { content: file } : file;
@@ -98,6 +98,7 @@ export class Sandbox {
       PATH: SANDBOX_PATH,
       SBX_WORK: work,
       SBX_HOSTNAME: options.hostname,
+      SBX_LOGDIR: logDir,
       SBX_AGENTS: resolve(agentsDir),
       SBX_DEVS: (options.devices ?? []).map((d) => `${d.name}:${d.type}:${d.major}:${d.minor}`).join(' '),
       SBX_BINDS: (options.binds ?? []).map((b) => `${b.host}=>${b.inner}${b.ro ? '=>ro' : ''}`).join(' '),
@@ -125,7 +126,7 @@ export class Sandbox {
       await new Promise((r) => setTimeout(r, 20));
     }
     const initPid = await findInit(child.pid!);
-    return new Sandbox(options.name, options.hostname, work, options.netns, child, initPid);
+    return new Sandbox(options.name, options.hostname, work, options.netns, child, initPid, logDir);
   }
 
   /** Runs a command inside (all namespaces and the private root), clean env. */

@@ -29,6 +29,8 @@ export interface ScenarioOptions {
   /** Client write interval. */
   writeIntervalMs?: number;
   timeoutMs?: number;
+  /** After the crash, power master1 on again: auto_failback brings the group home. */
+  recoverAfterCrash?: boolean;
   onResult?: (result: ScenarioResult) => void;
 }
 
@@ -112,7 +114,11 @@ export async function runTutorialScenarios(cluster: Cluster, options: ScenarioOp
   await sleep(1000);
   if (!push(await scenario(cluster, 'failback', '/etc/init.d/heartbeat start on master1 (auto_failback on)', 'master1', () => cluster.startHeartbeat('master1'), options))) return results;
   await sleep(1000);
-  push(await scenario(cluster, 'crash', 'master1 crashes (every process killed, network gone)', 'master2', () => cluster.crashNode('master1'), options));
+  const crashed = push(await scenario(cluster, 'crash', 'master1 crashes (every process killed, network gone)', 'master2', () => cluster.crashNode('master1'), options));
+  if (crashed && options.recoverAfterCrash) {
+    await sleep(1000);
+    push(await scenario(cluster, 'recovery', 'master1 powered on again, heartbeat started (auto_failback)', 'master1', () => cluster.startHeartbeat('master1'), options));
+  }
   await cluster.stopWriter();
   return results;
 }

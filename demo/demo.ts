@@ -1,0 +1,121 @@
+// The demo (demo/run.sh): the tutorial's sections 5 and 6 on one machine.
+// Prints what happens as it happens, then a table per scenario and a
+// verdict. With --keep the cluster stays up until Enter or Ctrl-C.
+import { Cluster, NODES, VIP, type NodeState } from '../test/rig/cluster.ts';
+import { runTutorialScenarios, singleHolder, type ScenarioResult } from '../test/rig/scenarios.ts';
+
+const keep = process.argv.includes('--keep');
+const t0 = Date.now();
+const stamp = (t = Date.now()) => `+${((t - t0) / 1000).toFixed(1).padStart(5)}s`;
+const say = (line: string) => console.log(`${stamp()}  ${line}`);
+const secs = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+console.log(`ha-resource-agents demo: Heartbeat + DRBD + MySQL, two nodes, on this machine
+
+  master1, master2   each its own network, UTS, mount and PID namespace and private root
+                     (/etc/ha.d with the tutorial's ha.cf/authkeys/haresources, our agents
+                     as /etc/ha.d/resource.d, stubs instead of reboot/pkill)
+  haresources        master1 IPaddr::${VIP}/16/eth1 drbddisk::data Filesystem::/dev/drbd1::/data::ext3 mysqld
+  /dev/drbd1         one loop-backed ext3 image seen by both; DRBD roles from the drbdadm test double
+  slave1 (client)    writes a row through the VIP every 100 ms; a MariaDB replica follows the VIP
+`);
+
+let cluster: Cluster | undefined;
+let tornDown = false;
+async function teardown(): Promise<void> {
+  if (tornDown || !cluster) return;
+  tornDown = true;
+  say('tearing down: nodes, namespaces, loop device, files');
+  await cluster.destroy().catch((e) => console.error(`teardown: ${e}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void teardown().then(() => process.exit(130));
+  });
+}
+
+function holderOf(states: NodeState[]): string {
+  const h = states.find((s) => s.vip || s.mounted || s.role === 'Primary' || s.mysqld);
+  return h ? h.node : 'nobody';
+}
+
+function table(results: ScenarioResult[]): string {
+  const rows = [['scenario', 'trigger', 'holder after', 'group held', 'first write', 'rows (missing)', 'replica IO/SQL (missing)']];
+  for (const r of results) {
+    rows.push([
+      r.name,
+      r.trigger,
+      r.states.length ? holderOf(r.states) : '-',
+      secs(r.heldAfterMs),
+      secs(r.firstWriteAfterMs),
+      r.name === 'start' ? '-' : `${r.committedRows} (${r.missingRows.length})`,
+      r.replica ? `${r.replica.io}/${r.replica.sql} (${r.replica.missing.length})` : '-',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row, n) => {
+    const line = row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+    return n === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+let exitCode = 1;
+try {
+  say('setting up: namespaces, bridge, heartbeat link, ext3 image, MariaDB datadir on /dev/drbd1');
+  cluster = await Cluster.create({ id: `demo${process.pid}`, say });
+  const results = await runTutorialScenarios(cluster, { replica: true, recoverAfterCrash: true });
+
+  console.log('\nTimeline (seconds since the demo started; "group held" and "first write" count from the trigger):\n');
+  console.log(table(results));
+  const problems: string[] = [];
+  for (const r of results) {
+    if (r.error) problems.push(`${r.name}: ${r.error}`);
+    else if (r.name !== 'start') {
+      if (!singleHolder(r.states, r.expectedHolder)) problems.push(`${r.name}: ${r.expectedHolder} is not the only holder`);
+      if (r.missingRows.length) problems.push(`${r.name}: committed rows missing: ${r.missingRows.join(', ')}`);
+      if (r.replica && (r.replica.io !== 'Yes' || r.replica.sql !== 'Yes' || r.replica.missing.length)) problems.push(`${r.name}: replica ${r.replica.io}/${r.replica.sql}, ${r.replica.missing.length} rows missing`);
+    }
+  }
+  const expected = ['start', 'failover', 'failback', 'crash', 'recovery'];
+  for (const name of expected) if (!results.some((r) => r.name === name)) problems.push(`${name}: did not run`);
+  for (const node of NODES) if (cluster.stubCalls(node).length) problems.push(`${node}: reboot/pkill stubs were called: ${cluster.stubCalls(node).join('; ')}`);
+  const rows = cluster.committedIds.length;
+  console.log('');
+  if (problems.length === 0) {
+    console.log(`VERDICT: PASS — every takeover left exactly one node holding the VIP, /data, DRBD Primary and mysqld;`);
+    console.log(`         all ${rows} rows the client committed through the VIP survived; the replica kept Slave_IO/SQL_Running: Yes and has every row.`);
+    exitCode = 0;
+  } else {
+    console.log('VERDICT: FAIL');
+    for (const p of problems) console.log(`  - ${p}`);
+  }
+
+  if (keep) {
+    const m1 = cluster.nodes.master1;
+    const m2 = cluster.nodes.master2;
+    console.log(`
+The cluster is up (--keep). Look inside, from another terminal, as root:
+
+  nsenter ${m1?.nsenterArgs().join(' ')} bash      # a shell on master1 (its own /, /etc/ha.d, /data, /var/log)
+  nsenter ${m2?.nsenterArgs().join(' ')} bash      # a shell on master2
+    ip addr show eth1; cat /etc/ha.d/haresources; drbdadm role data; mount | grep /data
+    tail -f /var/log/ha-log                           # heartbeat's log (also ha-debug)
+    /usr/libexec/heartbeat/heartbeat -k               # graceful stop: watch the other node take over
+  tail -f ${m1?.logDir}/ha-log ${m2?.logDir}/ha-log
+  ip netns exec ${cluster.ns.client} mariadb --no-defaults -h ${VIP} -u app -papp test -e 'SELECT node, COUNT(*) FROM t GROUP BY node'
+  mariadb --no-defaults -S ${cluster.replicaSocket} -u root -e 'SHOW SLAVE STATUS\\G'   # slave1, replicating from the VIP
+
+Press Enter (or Ctrl-C) here to tear everything down.`);
+    // Without a terminal only a signal ends it (the SIGINT/SIGTERM handlers tear down).
+    await new Promise<void>((resolve) => {
+      if (!process.stdin.isTTY) return;
+      process.stdin.resume();
+      process.stdin.once('data', () => resolve());
+    });
+  }
+} catch (error) {
+  console.error(`demo: ${error instanceof Error ? error.stack ?? error.message : error}`);
+} finally {
+  await teardown();
+}
+process.exit(exitCode);

@@ -1,0 +1,59 @@
+import t from 'tap';
+import { Cluster, GROUP, NODES } from '../rig/cluster.ts';
+import { runTutorialScenarios, singleHolder, type ScenarioResult } from '../rig/scenarios.ts';
+
+// Issue 7 items 2 and 3: two nodes with the stock heartbeat daemon (v1,
+// crm no) driving our agents from the tutorial's haresources line. Graceful
+// stop of heartbeat on master1 → master2; master1 back → auto_failback;
+// crash of master1 → master2 after deadtime. A client writes through the
+// VIP all along; a MariaDB replica in the client namespace follows the VIP.
+
+const SCRIPTS = GROUP.map((r) => r.split('::')[0]!);
+let cluster: Cluster;
+let results: ScenarioResult[] = [];
+
+t.before(async () => {
+  cluster = await Cluster.create({ id: `fo${process.pid}` });
+  results = await runTutorialScenarios(cluster, { replica: true });
+});
+t.teardown(async () => {
+  await cluster?.destroy();
+});
+
+t.test('every scenario ran', async (t) => {
+  t.same(results.map((r) => r.name), ['start', 'failover', 'failback', 'crash']);
+  for (const r of results) t.notOk(r.error, `${r.name}: ${r.error ?? 'no error'}`);
+});
+
+for (const name of ['failover', 'failback', 'crash']) {
+  t.test(`${name}: one holder, no committed row lost, replica follows`, async (t) => {
+    const r = results.find((x) => x.name === name);
+    if (!r) return t.fail(`${name} did not run`);
+    t.ok(singleHolder(r.states, r.expectedHolder), `${r.expectedHolder} alone holds VIP, /data, Primary and mysqld: ${JSON.stringify(r.states)}`);
+    t.ok(r.committedRows > 0, `rows were committed (${r.committedRows})`);
+    t.same(r.missingRows, [], 'every committed row is there through the VIP');
+    t.type(r.firstWriteAfterMs, 'number', 'a write through the VIP reached the new holder');
+    t.comment(`${name}: held after ${r.heldAfterMs} ms, first write through the VIP after ${r.firstWriteAfterMs} ms, client outage ${r.outageMs} ms`);
+    t.equal(r.replica?.io, 'Yes', 'Slave_IO_Running: Yes');
+    t.equal(r.replica?.sql, 'Yes', 'Slave_SQL_Running: Yes');
+    t.same(r.replica?.missing, [], 'the replica has every committed row');
+  });
+}
+
+t.test('heartbeat logs: takeover after a crash, order of starts and stops, no reboot attempted', async (t) => {
+  t.match(cluster.haLog('master2'), /node master1: is dead/, 'master2 declared master1 dead');
+  t.match(cluster.haLog('master2'), /mach_down takeover complete/, 'master2 completed the takeover');
+  t.match(cluster.haLog('master1'), /Initial resource acquisition complete/, 'master1 acquired at start');
+  for (const node of NODES) {
+    const runs = cluster.resourceRuns(node);
+    t.ok(runs.length > 0, `${node} ran resource scripts`);
+    let i = 0;
+    while (i < runs.length) {
+      const action = runs[i]!.action;
+      const chunk: string[] = [];
+      while (i < runs.length && runs[i]!.action === action) chunk.push(runs[i++]!.script);
+      t.same(chunk, action === 'start' ? SCRIPTS : [...SCRIPTS].reverse(), `${node}: ${action} ${chunk.join(' ')}`);
+    }
+    t.same(cluster.stubCalls(node), [], `${node}: no reboot/pkill was attempted`);
+  }
+});
