@@ -20,10 +20,6 @@ function checkResourceName(value: string): string | undefined {
   return undefined;
 }
 
-function checkConfPath(value: string): string | undefined {
-  return value.startsWith('/') ? undefined : 'must be an absolute path';
-}
-
 function drbd(ctx: AgentContext): Drbdadm {
   const tools = resolveDrbdTools(ctx.env);
   if ('message' in tools) throw new InvalidParameterError('DRBDADM', tools.message);
@@ -62,7 +58,9 @@ async function start(ctx: AgentContext): Promise<void> {
   let last: DrbdCall | undefined;
   let waitedForPeer = false;
   for (;;) {
+    const callStarted = Date.now();
     const call = await adm.call('primary');
+    const callMs = Date.now() - callStarted;
     if (call.ok) {
       if (waitedForPeer) log.info(`${res}: peer no longer Primary; promoted`);
       return;
@@ -74,7 +72,8 @@ async function start(ctx: AgentContext): Promise<void> {
     const peerPrimary = f.kind === 'state-change' && f.code === SS_TWO_PRIMARIES;
     if (peerPrimary && !waitedForPeer) log.info(`${res}: peer is still Primary; waiting up to ${Math.max(0, bound - Date.now())} ms for DRBD to see it go`);
     waitedForPeer ||= peerPrimary;
-    if (Date.now() + POLL_MS > bound) break;
+    // Another round must fit before the bound, drbdadm's own time included.
+    if (Date.now() + POLL_MS + callMs > bound) break;
     await sleep(POLL_MS);
   }
   const seconds = ((Date.now() - began) / 1000).toFixed(1);
@@ -94,11 +93,12 @@ async function stop(ctx: AgentContext): Promise<void> {
   }
   const bound = boundFrom(ctx, 'demote_wait');
   for (;;) {
+    const callStarted = Date.now();
     const call = await adm.call('secondary');
     if (call.ok) return;
     const f = call.failure!;
     if (f.kind === 'not-up') return log.info(`${res} is not up on this node: nothing to release`);
-    if (Date.now() + POLL_MS > bound) {
+    if (Date.now() + POLL_MS + (Date.now() - callStarted) > bound) {
       if (f.kind === 'state-change' && f.code === SS_DEVICE_IN_USE) throw new GenericError(await heldOpenMessage(adm));
       throw new GenericError(`could not demote ${res}: ${adm.describe(call)}`);
     }
@@ -137,7 +137,7 @@ const agent: AgentDefinition = {
     'DRBD_PROC_FILE overrides /proc/drbd.',
   params: [
     { name: 'drbd_resource', type: 'string', default: 'all', v1: 0, shortdesc: 'DRBD resource name (heartbeat v1: defaults to all; status needs a name)', check: checkResourceName },
-    { name: 'drbdconf', type: 'string', default: '', shortdesc: 'DRBD configuration file given to drbdadm -c (default: drbdadm\'s own, /etc/drbd.conf)', check: checkConfPath },
+    { name: 'drbdconf', type: 'string', default: '', shortdesc: 'DRBD configuration file given to drbdadm -c (default: drbdadm\'s own, /etc/drbd.conf)' },
     { name: 'peer_wait', type: 'integer', default: '6', shortdesc: 'Seconds start waits for DRBD to see a still-Primary peer go away (also bounded by the action timeout)' },
     { name: 'demote_wait', type: 'integer', default: '3', shortdesc: 'Seconds stop keeps retrying while the device is still in use (also bounded by the action timeout)' },
   ],
@@ -148,8 +148,10 @@ const agent: AgentDefinition = {
     const tools = resolveDrbdTools(ctx.env);
     if ('message' in tools) throw new InvalidParameterError('DRBDADM', tools.message);
     if (!isExecutable(tools.drbdadm.command, ctx.env)) throw new NotInstalledError(`drbdadm not found: ${tools.drbdadm.command} (${tools.drbdadmSource}) is not an executable`);
+    // A missing drbd.conf is this node's problem (Pacemaker may try another node): not installed, as LINBIT's drbd agent says.
     const conf = ctx.params.get('drbdconf');
-    if (conf && !existsSync(conf)) throw new InvalidParameterError('drbdconf', `drbdconf ${conf} does not exist`);
+    if (conf && !existsSync(conf)) throw new NotInstalledError(`drbdconf ${conf} does not exist on this node`);
+    if (conf && !conf.startsWith('/')) throw new InvalidParameterError('drbdconf', `drbdconf ${JSON.stringify(conf)} must be an absolute path`);
     for (const name of ['peer_wait', 'demote_wait']) {
       if (ctx.params.int(name) < 0) throw new InvalidParameterError(name, `${name} must not be negative`);
     }

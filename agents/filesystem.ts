@@ -7,7 +7,7 @@ import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, U
 import { run } from '../lib/exec.ts';
 import { fsckNeeded, runFsck, type FsckMode } from '../lib/fsck.ts';
 import { log } from '../lib/log.ts';
-import { canonicalMountPoint, isPathUnder, mountsBelow, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
+import { canonicalMountPoint, isPathUnder, mountsBelow, mountsInOtherNamespaces, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
 import { findHolders, selfAndAncestors } from '../lib/proc-holders.ts';
 import { terminate } from '../lib/terminate.ts';
 import { sleep } from '../lib/wait.ts';
@@ -66,7 +66,11 @@ async function identify(r: Resource, timeoutMs: number, entries: readonly MountE
       return { kind: 'bind', source };
     }
     // The mount the source directory lives on; the bind mount shows that filesystem with root = the source's path inside it.
-    const container = entries.filter((e) => isPathUnder(real, e.mountPoint)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+    // The deepest mount point containing it; of mounts stacked there, the last (the visible one).
+    const container = entries.reduce<MountEntry | undefined>(
+      (best, e) => (isPathUnder(real, e.mountPoint) && (!best || e.mountPoint.length >= best.mountPoint.length) ? e : best),
+      undefined,
+    );
     if (!container) return { kind: 'bind', source: real };
     const inside = container.mountPoint === '/' ? real : real.slice(container.mountPoint.length) || '/';
     return { kind: 'bind', source: real, majorMinor: container.majorMinor, root: posix.join(container.root, inside) };
@@ -155,7 +159,8 @@ function unmountOrder(entries: readonly MountEntry[], r: Resource, identity: Ide
   if (identity.kind === 'block') {
     for (const other of entries) {
       if (other === ours || !isOurs(other, identity, r) || isPathUnder(other.mountPoint, r.directory)) continue;
-      order.push(...mountsBelow(entries, other.mountPoint), other);
+      const stacked = mountsOn(entries, other.mountPoint);
+      order.push(...mountsBelow(entries, other.mountPoint), ...stacked.slice(stacked.indexOf(other)).reverse());
     }
   }
   return [...new Map(order.map((e) => [e.mountId, e])).values()];
@@ -172,13 +177,12 @@ async function unmountOne(ctx: AgentContext, target: MountEntry, forceUnmount: b
       log.info(`unmounted ${target.mountPoint}`);
       return;
     }
-    const why = result.stderr.trim().split('\n').pop() ?? `umount exited ${result.exitCode}`;
-    const holders = forceUnmount ? findHolders(target, protectedPids) : [];
+    const why = result.stderr.trim().split('\n').pop() || `umount exited ${result.exitCode}`;
     if (Date.now() >= ctx.deadline) {
-      const ours = findHolders(target, new Set()).filter((h) => protectedPids.has(h.pid));
-      const who = [...holders, ...ours].map((h) => `${h.pid}${protectedPids.has(h.pid) ? ' (this agent or its caller)' : ''}`);
+      const who = findHolders(target, new Set()).map((h) => `${h.pid}${protectedPids.has(h.pid) ? ' (this agent or its caller)' : ''}`);
       throw new GenericError(`could not unmount ${target.mountPoint} in time: ${why}${who.length ? `; still held by PID ${who.join(', ')}` : ''}`);
     }
+    const holders = forceUnmount ? findHolders(target, protectedPids) : [];
     if (!holders.length) {
       if (attempt === 1) log.warn(`${target.mountPoint} is busy (${why}) and ${forceUnmount ? 'no process holds it; retrying' : 'force_unmount is off; waiting'}`);
       await sleep(Math.min(200, remainingMs(ctx)));
@@ -220,6 +224,12 @@ async function stop(ctx: AgentContext): Promise<void> {
   const forceUnmount = ctx.params.get('force_unmount').toLowerCase() === 'safe' || ctx.params.bool('force_unmount');
   const protectedPids = selfAndAncestors();
   for (const target of unmountOrder(entries, r, identity, ours)) await unmountOne(ctx, target, forceUnmount, protectedPids);
+  if (identity.kind === 'block') {
+    // Not ours to unmount, but the reason a following DRBD demote or fsck would find the device busy.
+    for (const m of mountsInOtherNamespaces(ours.majorMinor)) {
+      log.warn(`${ours.source} is unmounted here but still mounted on ${m.mountPoint} in the mount namespace of PID ${m.pid}; the device stays in use until that namespace lets go`);
+    }
+  }
 }
 
 async function status(ctx: AgentContext): Promise<{ held: boolean; detail: string }> {

@@ -94,11 +94,11 @@ async function start(ctx: AgentContext): Promise<void> {
   }
 
   const add = ['-f', family, 'addr', 'add', `${vip.ip}/${vip.prefix}`];
-  if (vip.broadcast && vip.broadcast !== '-') add.push('broadcast', vip.broadcast);
+  if (vip.broadcast) add.push('broadcast', vip.broadcast);
   add.push('dev', vip.nic);
   if (vip.label) add.push('label', vip.label);
   if (family === 'inet6' && params.bool('nodad')) add.push('nodad');
-  log.info(`adding ${vip.ip}/${vip.prefix} to ${vip.label ?? vip.nic}${vip.broadcast && vip.broadcast !== '+' ? ` broadcast ${vip.broadcast}` : ''}`);
+  log.info(`adding ${vip.ip}/${vip.prefix} to ${vip.label ?? vip.nic}${vip.broadcast ? ` broadcast ${vip.broadcast}` : ''}`);
   await ipCommand(add);
   if (family === 'inet6' && !params.bool('nodad')) await waitForDad(ctx, vip);
 
@@ -156,7 +156,7 @@ const agent: AgentDefinition = {
     { name: 'cidr_netmask', type: 'string', shortdesc: 'Netmask: prefix length, or dotted for IPv4', longdesc: 'Prefix length (24, 64) or, for IPv4, a dotted netmask (255.255.255.0). Default: the prefix of the route that contains the address.' },
     { name: 'nic', type: 'string', shortdesc: 'Interface', longdesc: 'Base interface to add the address to (eth1; "eth1:label" also sets iflabel). Default: the interface of the route that contains the address.' },
     { name: 'iflabel', type: 'string', shortdesc: 'IPv4 alias label after "nic:"', longdesc: 'The label is nic:iflabel (at most 15 characters). Default: the first free nic:N, as ifconfig aliases were numbered.' },
-    { name: 'broadcast', type: 'string', shortdesc: 'IPv4 broadcast address', longdesc: 'Broadcast address for IPv4 ("+" computes it, "-" sets none). Default: the base address\'s broadcast, else computed.' },
+    { name: 'broadcast', type: 'string', shortdesc: 'IPv4 broadcast address', longdesc: 'Broadcast address for IPv4, or "+" / "-" as ip(8) takes them (host bits set / cleared). Default: the base address\'s broadcast, else "+".' },
     { name: 'arp_count', type: 'integer', default: '5', check: nonNegative, shortdesc: 'Unsolicited ARPs / NAs to send', longdesc: 'How many unsolicited ARP (IPv4) or neighbour advertisement (IPv6) announcements to send after adding the address; 0 sends none.' },
     { name: 'arp_interval', type: 'integer', default: '200', check: nonNegative, shortdesc: 'Milliseconds between announcements', longdesc: 'Milliseconds between two announcements. The first goes out at once; the rest continue in the background after start returns.' },
     { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send an ARP probe (about 0.2 s) before adding an IPv4 address and refuse to add it when another host answers. false skips the check.' },

@@ -10,6 +10,7 @@ import { findMysqldSafePids, findServerPids, isServerFor, canonicalDatadir } fro
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, shutdownServer, spawnDetached } from '../lib/mysql/server.ts';
 import { DEFAULT_CONFIG_FILES, resolveServerSettings, type ServerSettings } from '../lib/mysql/settings.ts';
 import { run } from '../lib/exec.ts';
+import { parseBoolean } from '../lib/params.ts';
 
 // mysqld: MySQL/MariaDB on the replicated disk. Start refuses anything that
 // could make an unmounted or foreign datadir a fresh primary, and returns
@@ -19,7 +20,12 @@ import { run } from '../lib/exec.ts';
 
 const KILL_WAIT_MS = 5000;
 
+// validate and the action both need the settings; read the files once per call.
+const settingsCache = new WeakMap<Params, { settings: ServerSettings; defaultsFile?: string }>();
+
 function settingsFor(params: Params): { settings: ServerSettings; defaultsFile?: string } {
+  const cached = settingsCache.get(params);
+  if (cached) return cached;
   const config = params.get('config');
   let entries;
   try {
@@ -37,7 +43,9 @@ function settingsFor(params: Params): { settings: ServerSettings; defaultsFile?:
     pid: params.get('pid'),
     socket: params.get('socket'),
   });
-  return { settings, defaultsFile: config || undefined };
+  const result = { settings, defaultsFile: config || undefined };
+  settingsCache.set(params, result);
+  return result;
 }
 
 async function serverUser(name: string): Promise<PasswdEntry> {
@@ -195,6 +203,9 @@ async function deepCheck(ctx: AgentContext): Promise<void> {
 function validate(ctx: AgentContext): void {
   if (ctx.env.OCF_RESKEY_test_passwd) {
     throw new InvalidParameterError('test_passwd', 'test_passwd is not accepted (a password in the environment or on a command line is visible to others); put it in a credentials file (test_credentials_file, mode 0600)');
+  }
+  if (parseBoolean(ctx.env.OCF_RESKEY_enable_creation ?? '')) {
+    throw new InvalidParameterError('enable_creation', 'enable_creation is not supported: this agent never initialises a database (an unmounted disk would become an empty primary); initialise the datadir once by hand');
   }
   // Parses the config: an unreadable named config is a configuration error on every action.
   const { settings } = settingsFor(ctx.params);

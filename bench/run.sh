@@ -99,9 +99,13 @@ ip -n "$PEER" addr add 198.18.4.4/16 dev eth1p
 ip -n "$NS" link set eth1 up
 ip -n "$PEER" link set eth1p up
 
+# The per-agent phase: in the node's network namespace (ip netns exec also
+# gives it a private mount namespace) and its own PID namespace, so the
+# stock init script's `pidof mysqld` sees only this bench's servers, and
+# everything the phase started ends with it.
 echo "bench: per-agent rows (status, start, stop) in netns $NS" >&2
 HOST_NS="$(readlink /proc/self/ns/net) $(readlink /proc/self/ns/mnt)" \
-  ip netns exec "$NS" "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
+  ip netns exec "$NS" unshare --pid --fork --mount-proc --kill-child "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
   || echo "bench: the per-agent phase failed (rows it did not reach are missing)" >&2
 
 if [ "$cluster" = 1 ]; then

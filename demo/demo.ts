@@ -63,7 +63,9 @@ let exitCode = 1;
 try {
   say('setting up: namespaces, bridge, heartbeat link, ext3 image, MariaDB datadir on /dev/drbd1');
   cluster = await Cluster.create({ id: `demo${process.pid}`, say });
+  cluster.watchLogs();
   const results = await runTutorialScenarios(cluster, { replica: true, recoverAfterCrash: true });
+  cluster.stopWatchingLogs();
 
   console.log('\nTimeline (seconds since the demo started; "group held" and "first write" count from the trigger):\n');
   console.log(table(results));

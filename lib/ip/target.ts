@@ -19,7 +19,7 @@ export interface VipSpec {
   nic?: string;
   /** The part after "nic:". */
   iflabel?: string;
-  /** IPv4: an address, "+" (computed) or "-" (none). */
+  /** IPv4: an address, or "+" / "-" as ip(8) takes them (host bits set / cleared). */
   broadcast?: string;
 }
 

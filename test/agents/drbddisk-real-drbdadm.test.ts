@@ -96,11 +96,12 @@ t.test('through our config handling: DRBDADM with -c in /etc/default/drbd, the /
 t.test('real drbdadm, role undeterminable: ours says held; start fails with drbdadm\'s words within the bound', async (t) => {
   // drbd-utils 9 with the 8.3-era config and no 8.x module: every drbdadm call fails to parse the config,
   // so sh-dev cannot name the minor to look up in /proc/drbd.
-  const env = { DRBDADM: ADM['9'], OCF_RESKEY_drbdconf: TUTORIAL, DRBD_PROC_FILE: fixture('proc-drbd-8.3.13-tutorial-master1.txt'), HA_RSCTMP: scratch, DRBD_DEFAULTS_FILE: join(scratch, 'none') };
+  const env = { DRBDADM: `${ADM['9']} -c ${TUTORIAL}`, DRBD_PROC_FILE: fixture('proc-drbd-8.3.13-tutorial-master1.txt'), HA_RSCTMP: scratch, DRBD_DEFAULTS_FILE: join(scratch, 'none') };
   let r = await asHost('master1', [agentPath('drbddisk'), 'data', 'status'], env);
   t.match(r.stdout, /^running \(role unknown: .*Parse error.*\)$/, r.stderr);
   t.ok(resourceManagerReadsAsHeld(r.stdout));
   r = await asHost('master1', [agentPath('drbddisk'), 'start'], { ...env, OCF_RESKEY_drbd_resource: 'data', OCF_RESKEY_peer_wait: '1' });
   t.equal(r.exitCode, 1);
   t.match(r.stderr, /^ocf-exit-reason:could not promote data: \/sbin\/drbdadm -c \S+tutorial-drbd.conf primary data exited 10: .*Parse error/m);
+  t.equal(r.stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:')).length, 1);
 });

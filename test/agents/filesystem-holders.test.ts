@@ -152,3 +152,28 @@ t.test('force_unmount=false signals nobody: stop fails within the bound, the hol
   t.ok(await waitExit(holder, 5000), 'v1 stop ended the holder');
   t.same(mountsUnder(dir), []);
 });
+
+t.test('a mount namespace that copied the mount: stop succeeds here and names it', async (t) => {
+  const img = await createLoopImage(scratch, 'ext4', 'nscopy');
+  images.push(img);
+  const dir = join(scratch, 'nscopy');
+  const args = [img.device, dir, 'ext4'];
+  t.equal((await runAgent('Filesystem', [...args, 'start'])).exitCode, 0);
+  // A namespace created now keeps its own copy of the mount (as a PrivateTmp= service or a container would).
+  const copy = start('unshare', ['-m', '--propagation', 'private', 'sleep', '600'], '/');
+  const copied = await pollUntil(() => {
+    try {
+      return readFileSync(`/proc/${copy.pid}/mountinfo`, 'utf8').includes(' - ext4 ' + img.device) && readlinkSync(`/proc/${copy.pid}/ns/mnt`) !== readlinkSync('/proc/self/ns/mnt') ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  }, { intervalMs: 20, timeoutMs: 5000 });
+  t.ok(copied, 'the namespace holds a copy of the mount');
+  const r = await runAgent('Filesystem', [...args, 'stop']);
+  t.equal(r.exitCode, 0, 'stop succeeds: nothing here holds it');
+  t.same(mountsUnder(dir), []);
+  t.match(r.stderr, new RegExp(`WARNING: ${img.device} is unmounted here but still mounted on ${dir} in the mount namespace of PID ${copy.pid}`));
+  t.notOk(exited(copy), 'the namespace\'s process is not ours to signal');
+  copy.kill('SIGKILL');
+  t.ok(await waitExit(copy, 5000));
+});

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAgent, runOcf } from '../rig/agents.ts';
-import { createLoopImage, destroyLoopImage, makeScratchDir, mountsUnder, removeScratchDir, type ImageFstype, type LoopImage } from '../rig/loop-image.ts';
+import { createLoopImage, destroyLoopImage, makeScratchDir, mountsUnder, removeScratchDir, waitUntilUnmountedEverywhere, type ImageFstype, type LoopImage } from '../rig/loop-image.ts';
 
 // Filesystem start/stop/status on real loop-backed ext3, ext4 and xfs
 // images, in heartbeat v1 and OCF form, with the device named every way
@@ -179,9 +179,15 @@ t.test('stop unmounts sub-mounts first, deepest first, then the mount', async (t
   await execa('mount', [inner.device, join(dir, 'a', 'b')]);
   await execa('mount', ['-t', 'tmpfs', 'tmpfs', join(dir, 'a', 'b')]); // stacked on the sub-mount
   t.equal(mountsUnder(dir).length, 3);
+  // The same filesystem also shown elsewhere (a bind of a directory in it) keeps the device busy: the stock agent unmounts it too.
+  const elsewhere = join(scratch, 'outer-elsewhere');
+  mkdirSync(elsewhere);
+  await execa('mount', ['--bind', join(dir, 'a'), elsewhere]);
   const r = await v1([...args, 'stop']);
   t.equal(r.exitCode, 0, r.stderr);
   t.same(mountsUnder(dir), [], 'nothing left under the mount point');
+  t.same(mountsUnder(elsewhere), [], 'nor the other mount of the same device');
+  t.match(r.stderr, new RegExp(`unmounted ${dir}/a/b[^]*unmounted ${dir}/a/b[^]*unmounted ${dir}\n`), 'deepest first, the mount itself after its sub-mounts');
 });
 
 t.test('a mount point reached through a symlink, not there yet (like /var/run → /run)', async (t) => {
@@ -278,6 +284,7 @@ t.test('run_fsck: force runs fsck and honours its verdict', async (t) => {
   let r = await runOcf('Filesystem', 'start', params);
   t.equal(r.exitCode, 0, `clean filesystem: ${r.stderr}`);
   t.equal((await runOcf('Filesystem', 'stop', params)).exitCode, 0);
+  t.ok(await waitUntilUnmountedEverywhere(img.device), 'no other test\'s mount namespace still holds a copy');
   // Wreck the superblock magic (offset 1024+56 = 0x438, 0xEF53): fsck -p cannot fix that.
   await execa('dd', ['if=/dev/zero', `of=${img.device}`, 'bs=1', 'seek=1080', 'count=2', 'conv=notrunc'], { reject: false });
   await execa('blockdev', ['--flushbufs', img.device], { reject: false });

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { runAgent, runOcf } from '../rig/agents.ts';
 import { destroySandboxes, makeSandbox, sandboxConfig, serverPidsOn } from '../rig/mariadb.ts';
 
@@ -96,6 +96,7 @@ t.test('bad input: unreadable config, missing binary, loose credentials file, te
     }, 6, /is mode 0640/],
     ['missing credentials file', () => runOcf('mysqld', 'start', { ...box.ocfParams, test_credentials_file: `${box.root}/none.cnf` }), 6, /credentials file .*none\.cnf cannot be read: ENOENT/],
     ['test_passwd in the environment', () => runOcf('mysqld', 'start', { ...box.ocfParams, test_passwd: 'secret' }), 6, /test_passwd is not accepted/],
+    ['enable_creation=1 (stock agent initialises; we never do)', () => runOcf('mysqld', 'start', { ...box.ocfParams, enable_creation: '1' }), 6, /enable_creation is not supported/],
     ['shell metacharacter in datadir', () => runOcf('mysqld', 'start', { ...box.ocfParams, datadir: '/data;rm -rf /' }), 6, /datadir .* contains the shell metacharacter/],
     ['non-numeric shutdown_timeout', () => runOcf('mysqld', 'stop', { ...box.ocfParams, shutdown_timeout: 'soon' }), 6, /shutdown_timeout "soon" must be a whole number/],
     ['test_table that is not a table name', () => runOcf('mysqld', 'monitor', { ...box.ocfParams, test_table: 'mysql.user where 1' }), 6, /test_table/],
@@ -112,4 +113,30 @@ t.test('an OCF probe (monitor, interval 0) reports not running when the binary i
   const box = await makeSandbox('probe', { initialised: false });
   const r = await runOcf('mysqld', 'monitor', { ...box.ocfParams, binary: '/nonexistent/mariadbd' }, { env: { OCF_RESKEY_CRM_meta_interval: '0' } });
   t.equal(r.exitCode, 7, 'probe: 7 (not running)');
+});
+
+t.test('a server that exits during startup: start fails at once, naming the exit and quoting the error log', async (t) => {
+  const box = await makeSandbox('dies', { configExtra: 'no-such-server-option = 1\n' });
+  const r = await runAgent('mysqld', [box.config, 'start']);
+  t.equal(r.exitCode, 1, 'start fails');
+  oneLine(t, r.stderr, /^mysqld: \/usr\/sbin\/mariadbd exited with status \d+ during startup; last lines of .*error\.log: .*unknown variable 'no-such-server-option=1'/, 'early exit');
+  t.same(serverPidsOn(box.datadir), [], 'nothing left running');
+});
+
+t.test('a server that never becomes ready (socket there, no handshake): start fails at its timeout, saying so', async (t) => {
+  const box = await makeSandbox('slow');
+  // init-file runs after the socket is listening and before connections are served.
+  writeFileSync(`${box.root}/init.sql`, 'SELECT SLEEP(60);\n');
+  chmodSync(`${box.root}/init.sql`, 0o644);
+  writeFileSync(box.config, `${readFileSync(box.config, 'utf8')}init-file = ${box.root}/init.sql\n`);
+  const started = Date.now();
+  let r = await runOcf('mysqld', 'start', box.ocfParams, { env: { OCF_RESKEY_CRM_meta_timeout: '6000' } });
+  const took = Date.now() - started;
+  t.equal(r.exitCode, 1, 'start fails');
+  t.match(r.stderr, /ocf-exit-reason:mysqld \(pid \d+\) did not accept a connection on .*mysqld\.sock within 6 s.*left running/, 'says what it waited for');
+  t.ok(took < 15_000, `within the action timeout (${took} ms)`);
+  t.equal(serverPidsOn(box.datadir).length, 1, 'the server is left running (it may be recovering); stop is the caller\'s next step');
+  r = await runOcf('mysqld', 'stop', { ...box.ocfParams, shutdown_timeout: '10' });
+  t.equal(r.exitCode, 0, `stop ends it: ${r.stderr}`);
+  t.same(serverPidsOn(box.datadir), [], 'gone');
 });

@@ -31,9 +31,10 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
 }
 
 t.test('stop with a long-running transaction and a long query open: clean shutdown, committed rows kept, uncommitted rolled back', async (t) => {
-  const box = await makeSandbox('longtx');
+  const box = await makeSandbox('longtx', { configExtra: 'log-bin = mysql-bin\nserver-id = 3\n' });
   let r = await runAgent('mysqld', [box.config, 'start']);
   t.equal(r.exitCode, 0, `start: ${r.stderr}`);
+  t.notMatch(r.stderr, /WARNING/, 'log-bin inside the datadir: no warning');
   await sql(box, 'CREATE DATABASE ha; CREATE TABLE ha.t (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO ha.t VALUES (1),(2),(3)');
   const mysql = await import('mysql2/promise');
   const open = await mysql.createConnection({ socketPath: box.socket, user: 'root' });

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { runAgent, runOcf } from '../rig/agents.ts';
-import { destroySandboxes, makeSandbox, serverPidsOn, sql } from '../rig/mariadb.ts';
+import { destroySandboxes, makeSandbox, MYSQL_UID_GID, serverPidsOn, sql } from '../rig/mariadb.ts';
 import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
 
 // The mysqld agent against a real MariaDB (Debian's), driven as heartbeat
@@ -46,7 +46,13 @@ async function watchForSecret<T>(secret: string, action: () => Promise<T>): Prom
 }
 
 t.test('lifecycle: status, start, idempotent start/stop, ready on return, durability across kill -9, no password in ps', async (t) => {
-  const box = await makeSandbox('life');
+  // The tutorial's mistake: log-bin outside the replicated disk (here on /dev/shm, another filesystem).
+  const binlogDir = `/dev/shm/ha-mysqld-${process.pid}-binlog`;
+  mkdirSync(binlogDir, { mode: 0o750 });
+  t.teardown(() => rmSync(binlogDir, { recursive: true, force: true }));
+  const [uid, gid] = await MYSQL_UID_GID();
+  chownSync(binlogDir, uid, gid);
+  const box = await makeSandbox('life', { configExtra: `log-bin = ${binlogDir}/mysql-bin\nserver-id = 3\n` });
   const v1 = (action: string, env: Record<string, string> = {}) => runAgent('mysqld', [box.config, action], { env });
 
   // Stopped: status says so in words ResourceManager reads as "not held", LSB 3.
@@ -61,6 +67,7 @@ t.test('lifecycle: status, start, idempotent start/stop, ready on return, durabi
   r = await v1('start');
   t.equal(r.exitCode, 0, `start succeeds: ${r.stderr}`);
   t.equal((await sql(box, 'SELECT 1')).trim(), '1', 'a query succeeds immediately after start returns');
+  t.match(r.stderr, new RegExp(`WARNING: log-bin ${binlogDir}/mysql-bin is not on the datadir's filesystem`), 'warns: log-bin is not on the replicated disk');
   const [pid] = serverPidsOn(box.datadir);
   t.ok(pid, 'a mariadbd serves the datadir');
   t.equal(readFileSync(box.pidFile, 'utf8').trim(), String(pid), 'pid file names it');

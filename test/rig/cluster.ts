@@ -167,6 +167,8 @@ export class Cluster {
   private writerDone?: Promise<void>;
   private replica?: ChildProcess;
   private nextRowId = 1;
+  private logTimer?: ReturnType<typeof setInterval>;
+  private logPoll?: () => void;
   readonly t0 = Date.now();
 
   private constructor(readonly options: Required<Pick<ClusterOptions, 'id' | 'timings' | 'group' | 'drbdVersion'>> & ClusterOptions) {
@@ -575,6 +577,39 @@ export class Cluster {
     return this.nodeLog(node, 'ha-log');
   }
 
+  /**
+   * Follows both nodes' ha-log and reports the lines that tell who holds
+   * what (daemon decisions, ResourceManager steps, our agents' INFO lines)
+   * through say(), stamped when seen. For the demo's timeline.
+   */
+  watchLogs(intervalMs = 150): void {
+    if (this.logTimer) return;
+    const offsets: Record<string, number> = {};
+    const poll = () => {
+      for (const node of NODES) {
+        const path = `${this.base}/${node}-node-log/ha-log`;
+        if (!existsSync(path)) continue;
+        const text = readFileSync(path, 'utf8');
+        const start = offsets[node] ?? 0;
+        const end = text.lastIndexOf('\n') + 1;
+        if (end <= start) continue;
+        offsets[node] = end;
+        for (const line of text.slice(start, end).split('\n')) {
+          const summary = summariseHaLogLine(line);
+          if (summary) this.say(`  ${node.padEnd(7)} | ${summary}`);
+        }
+      }
+    };
+    this.logTimer = setInterval(poll, intervalMs);
+    this.logPoll = poll;
+  }
+
+  stopWatchingLogs(): void {
+    if (this.logTimer) clearInterval(this.logTimer);
+    this.logPoll?.();
+    this.logTimer = undefined;
+  }
+
   /** Calls the reboot/init/pkill/... stubs logged on a node (a failed stop would show here). */
   stubCalls(node: NodeName): string[] {
     return this.nodeLog(node, 'stub-calls.log').split('\n').filter(Boolean);
@@ -584,6 +619,7 @@ export class Cluster {
   async destroy(keepLogs = false): Promise<void> {
     const errors: unknown[] = [];
     const attempt = async (fn: () => Promise<unknown>) => { try { await fn(); } catch (e) { errors.push(e); } };
+    if (this.logTimer) clearInterval(this.logTimer);
     await attempt(() => this.stopWriter());
     await attempt(() => this.stopReplica());
     for (const node of NODES) {
@@ -602,6 +638,29 @@ export class Cluster {
     else await attempt(async () => rmSync(`${this.base}/drbd1.img`, { force: true }));
     if (errors.length) throw new AggregateError(errors, 'cluster teardown had errors');
   }
+}
+
+const HA_LOG_PATTERNS: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/Received shutdown notice from '(\w+)'/, (m) => `heartbeat: shutdown notice from ${m[1]}`],
+  [/WARN: node (\w+): is dead/, (m) => `heartbeat: node ${m[1]} is dead`],
+  [/Heartbeat restart on node (\w+)/, (m) => `heartbeat: ${m[1]} is back`],
+  [/Initial resource acquisition complete/, () => 'heartbeat: initial resource acquisition complete'],
+  [/(\w+) wants to go standby/, (m) => `heartbeat: ${m[1]} goes standby (auto_failback)`],
+  [/mach_down takeover complete\./, () => 'heartbeat: takeover complete'],
+  [/ResourceManager.*info: (Acquiring|Releasing) resource group/, (m) => `ResourceManager: ${m[1]!.toLowerCase()} the group`],
+  [/ResourceManager.*info: Running \/etc\/ha\.d\/+resource\.d\/+(.*)$/, (m) => `ResourceManager: ${m[1]!.replace(/\s+/g, ' ')}`],
+  [/\s(IPaddr|drbddisk|Filesystem|mysqld)\[\d+\]:\s+(INFO|WARNING|ERROR|CRIT): (.*)$/, (m) => `  ${m[1]}: ${m[2] === 'INFO' ? '' : `${m[2]}: `}${m[3]}`],
+  [/ERROR: Return code (\d+) from (\S+)/, (m) => `ResourceManager: ERROR: return code ${m[1]} from ${m[2]}`],
+  [/CRIT: (.*)/, (m) => `CRIT: ${m[1]}`],
+];
+
+/** One readable line for the demo's timeline, or undefined for noise. */
+export function summariseHaLogLine(line: string): string | undefined {
+  for (const [pattern, render] of HA_LOG_PATTERNS) {
+    const m = pattern.exec(line);
+    if (m) return render(m);
+  }
+  return undefined;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

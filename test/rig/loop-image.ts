@@ -1,5 +1,6 @@
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { majorMinorOf, mountsInOtherNamespaces } from '../../lib/mountinfo.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -84,4 +85,19 @@ export async function destroyLoopImage(image: LoopImage): Promise<void> {
 export async function removeScratchDir(dir: string): Promise<void> {
   await unmountAllUnder(dir);
   if (!mountsUnder(dir).length) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Waits until no mount namespace on the host mounts `device`. Other tests'
+ * namespaces (unshare -m) copy every mount that exists when they start and
+ * keep the device open until they exit; fsck then finds it in use.
+ */
+export async function waitUntilUnmountedEverywhere(device: string, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const held = mountsInOtherNamespaces(majorMinorOf(statSync(device).rdev)).length > 0;
+    if (!held) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

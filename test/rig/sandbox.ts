@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AGENTS_DIR, ROOT } from './agents.ts';
@@ -105,11 +105,10 @@ export class Sandbox {
     };
     // setpriv: if this process dies, unshare gets SIGKILL, and --kill-child
     // passes it on to the namespace's init: no node outlives its harness.
-    const unshareArgs = ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', 'bash', ROOT_SCRIPT];
-    const [cmd, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, 'setpriv', ...unshareArgs]] : ['setpriv', unshareArgs];
+    const launch = ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', 'bash', ROOT_SCRIPT];
+    const [cmd, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, 'setpriv', ...launch]] : ['setpriv', launch];
     const out = `${work}/sandbox.out`;
     writeFileSync(out, '');
-    const { openSync, closeSync } = await import('node:fs');
     const fd = openSync(out, 'a');
     const child = spawn(cmd, args as string[], { env, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -121,7 +120,10 @@ export class Sandbox {
       if (status === 'ready') break;
       if (status.startsWith('FAILED') || exited || Date.now() > deadline) {
         if (!exited && child.pid) try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
-        throw new Error(`sandbox ${options.name} did not come up: ${status || 'timeout'}\n${readFileSync(out, 'utf8')}`);
+        const output = readFileSync(out, 'utf8');
+        while (!exited && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+        rmSync(work, { recursive: true, force: true });
+        throw new Error(`sandbox ${options.name} did not come up: ${status || 'timeout'}\n${output}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
