@@ -1,15 +1,15 @@
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import type { AgentContext, AgentDefinition, Params } from '../lib/agent.ts';
 import { GenericError, InvalidParameterError, NotInstalledError, PermissionError, RefusedError, TimeoutError } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
 import { readMountinfo } from '../lib/mountinfo.ts';
 import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
 import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
-import { datadirProblem, declaredMountPointFor, findPasswdEntry, notOnDeclaredMount, onOtherFilesystem, type PasswdEntry } from '../lib/mysql/datadir.ts';
-import { findMysqldSafePids, findServerPids, isServerFor, canonicalDatadir } from '../lib/mysql/proc.ts';
+import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
+import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
+import { canonicalDatadir, findMysqldSafePids, findServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, shutdownServer, spawnDetached } from '../lib/mysql/server.ts';
-import { DEFAULT_CONFIG_FILES, resolveServerSettings, type ServerSettings } from '../lib/mysql/settings.ts';
-import { run } from '../lib/exec.ts';
+import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, type ServerSettings } from '../lib/mysql/settings.ts';
 import { parseBoolean } from '../lib/params.ts';
 
 // mysqld: MySQL/MariaDB on the replicated disk. Start refuses anything that
@@ -23,7 +23,7 @@ const KILL_WAIT_MS = 5000;
 // validate and the action both need the settings; read the files once per call.
 const settingsCache = new WeakMap<Params, { settings: ServerSettings; defaultsFile?: string }>();
 
-function settingsFor(params: Params): { settings: ServerSettings; defaultsFile?: string } {
+function settingsFor({ params, env }: AgentContext): { settings: ServerSettings; defaultsFile?: string } {
   const cached = settingsCache.get(params);
   if (cached) return cached;
   const config = params.get('config');
@@ -35,7 +35,7 @@ function settingsFor(params: Params): { settings: ServerSettings; defaultsFile?:
     throw error;
   }
   const settings = resolveServerSettings(entries, {
-    binary: params.get('binary'),
+    binary: params.get('binary') && resolveBinaryPath(params.get('binary'), env.PATH),
     datadir: params.get('datadir'),
     user: params.get('user'),
     group: params.get('group'),
@@ -46,14 +46,6 @@ function settingsFor(params: Params): { settings: ServerSettings; defaultsFile?:
   const result = { settings, defaultsFile: config || undefined };
   settingsCache.set(params, result);
   return result;
-}
-
-async function serverUser(name: string): Promise<PasswdEntry> {
-  // NSS users (LDAP, sssd) are not in /etc/passwd; getent asks NSS. Only start pays for it.
-  const entry = findPasswdEntry(readFileSync('/etc/passwd', 'utf8'), name) ??
-    (await run('getent', ['passwd', name], { allowFailure: true, timeoutMs: 5000 }).then((r) => (r.exitCode === 0 ? findPasswdEntry(r.stdout, name) : undefined)));
-  if (!entry) throw new NotInstalledError(`the server user ${name} does not exist on this node`);
-  return entry;
 }
 
 function monitorLogin(params: Params): { user: string; password?: string } {
@@ -73,7 +65,7 @@ function running(settings: ServerSettings): number[] {
 }
 
 async function start(ctx: AgentContext): Promise<void> {
-  const { settings, defaultsFile } = settingsFor(ctx.params);
+  const { settings, defaultsFile } = settingsFor(ctx);
   const already = running(settings);
   if (already.length) {
     log.info(`mysqld already running on ${settings.datadir} (pid ${already.join(', ')})`);
@@ -81,7 +73,8 @@ async function start(ctx: AgentContext): Promise<void> {
   }
   if (!existsSync(settings.binary)) throw new NotInstalledError(`server binary ${settings.binary} not found`);
   const login = monitorLogin(ctx.params);
-  const owner = await serverUser(settings.user);
+  const owner = await lookUpUser(settings.user);
+  if (!owner) throw new NotInstalledError(`the server user ${settings.user} does not exist on this node`);
   const problem = datadirProblem(settings.datadir, settings.user, owner.uid);
   if (problem?.kind === 'missing') throw new NotInstalledError(problem.message);
   if (problem?.kind === 'permission') throw new PermissionError(problem.message);
@@ -99,16 +92,13 @@ async function start(ctx: AgentContext): Promise<void> {
   const group = settings.group === settings.user ? owner.gid : ((await lookUpGroupId(settings.group)) ?? owner.gid);
   ensureRuntimeDirectory(settings.socket, owner.uid, group);
   ensureRuntimeDirectory(settings.pidFile, owner.uid, group);
+  ensureRuntimeDirectory(settings.logError, owner.uid, group);
   const additional = ctx.params.get('additional_parameters').split(/\s+/).filter(Boolean);
   const args = serverArguments(settings, defaultsFile, additional);
   const logStart = fileSize(settings.logError);
   log.info(`starting ${settings.binary} on ${settings.datadir} (socket ${settings.socket})`);
   const child = spawnDetached(settings.binary, args, settings.logError, owner.uid, group);
-  const datadir = canonicalDatadir(settings.datadir);
-  const serverAlive = () => {
-    if (child.exit() !== undefined) return false;
-    return true;
-  };
+  const serverAlive = () => child.exit() === undefined;
   const { waitForMysqlReady } = await import('../lib/mysql/client.ts');
   const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, intervalMs: 25, serverAlive });
   const tail = () => {
@@ -121,16 +111,7 @@ async function start(ctx: AgentContext): Promise<void> {
   }
   if (outcome.state === 'login-refused') log.warn(`mysqld accepts connections, but the monitor login was refused (${outcome.message}); depth-10 monitors will fail until test_user/test_credentials_file are right`);
   const pid = running(settings)[0] ?? child.pid;
-  log.info(`mysqld (pid ${pid}) accepts connections on ${settings.socket}${isServerFor(pid, datadir, settings.binary) ? '' : ' (under mysqld_safe)'}`);
-}
-
-async function lookUpGroupId(name: string): Promise<number | undefined> {
-  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name) return Number(f[2]);
-  }
-  const result = await run('getent', ['group', name], { allowFailure: true, timeoutMs: 5000 });
-  return result.exitCode === 0 ? Number(result.stdout.split(':')[2]) : undefined;
+  log.info(`mysqld (pid ${pid}) accepts connections on ${settings.socket}${settings.underMysqldSafe ? ` (under mysqld_safe, pid ${child.pid})` : ''}`);
 }
 
 function stopBoundMs(ctx: AgentContext): number {
@@ -140,7 +121,7 @@ function stopBoundMs(ctx: AgentContext): number {
 }
 
 async function stop(ctx: AgentContext): Promise<void> {
-  const { settings } = settingsFor(ctx.params);
+  const { settings } = settingsFor(ctx);
   const bound = stopBoundMs(ctx);
   // A few rounds: a respawn we did not foresee (a mysqld_safe we could not
   // tie to this datadir) is caught and stopped too, not reported as stopped.
@@ -185,14 +166,14 @@ async function stop(ctx: AgentContext): Promise<void> {
 }
 
 async function status(ctx: AgentContext) {
-  const { settings } = settingsFor(ctx.params);
+  const { settings } = settingsFor(ctx);
   const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
   if (!found.pids.length) return { held: false, detail: settings.datadir };
   return { held: true, detail: `pid ${found.pids.join(' ')} on ${settings.datadir}${found.fromPidFile ? '' : ', pid file missing or stale'}` };
 }
 
 async function deepCheck(ctx: AgentContext): Promise<void> {
-  const { settings } = settingsFor(ctx.params);
+  const { settings } = settingsFor(ctx);
   const login = monitorLogin(ctx.params);
   const table = ctx.params.get('test_table');
   const { queryOverSocket } = await import('../lib/mysql/client.ts');
@@ -208,7 +189,7 @@ function validate(ctx: AgentContext): void {
     throw new InvalidParameterError('enable_creation', 'enable_creation is not supported: this agent never initialises a database (an unmounted disk would become an empty primary); initialise the datadir once by hand');
   }
   // Parses the config: an unreadable named config is a configuration error on every action.
-  const { settings } = settingsFor(ctx.params);
+  const { settings } = settingsFor(ctx);
   if (ctx.action === 'validate-all') {
     if (!existsSync(settings.binary)) throw new NotInstalledError(`server binary ${settings.binary} not found`);
     monitorLogin(ctx.params);

@@ -29,7 +29,7 @@ const STATUS_ROUNDS = quick ? 2 : 8;
 const STATUS_RUNS = 2;
 const CYCLES: Record<string, number> = quick
   ? { IPaddr: 2, Filesystem: 2, drbddisk: 2, mysqld: 1 }
-  : { IPaddr: 5, Filesystem: 9, drbddisk: 9, mysqld: 5 };
+  : { IPaddr: 5, Filesystem: 7, drbddisk: 7, mysqld: 5 };
 
 const VIP = '198.18.4.1';
 const NIC = 'eth1';
@@ -55,6 +55,8 @@ function rmSaysHeld(stdout: string): boolean {
   if (/[Nn][Oo][Tt] *[Rr]unning/.test(stdout)) return false;
   return /[Rr]unning|OK/.test(stdout);
 }
+
+const pkgVersion = (name: string) => sh('dpkg-query', ['-W', '-f', '${Version}', name], { allowFailure: true }).stdout.trim() || '?';
 
 const firstLine = (r: Ran) => (r.stdout.trim() || r.stderr.trim()).split('\n')[0]!.slice(0, 120);
 
@@ -111,7 +113,7 @@ function ipaddrSpec(): AgentSpec {
     name: 'IPaddr',
     args: [`${VIP}/16/${NIC}`],
     stock: '/etc/ha.d/resource.d/IPaddr',
-    stockSource: 'heartbeat 3.0.6 wrapper over resource-agents 4.12 OCF IPaddr',
+    stockSource: `heartbeat ${pkgVersion('heartbeat')} wrapper over resource-agents ${pkgVersion('resource-agents')} OCF IPaddr`,
     isHeld: has,
     forceRelease: () => void sh('ip', ['addr', 'del', `${VIP}/16`, 'dev', NIC], { env, allowFailure: true }),
   };
@@ -130,7 +132,7 @@ function filesystemSpec(): AgentSpec {
     name: 'Filesystem',
     args: [dev, mnt, 'ext3'],
     stock: '/etc/ha.d/resource.d/Filesystem',
-    stockSource: 'heartbeat 3.0.6 wrapper over resource-agents 4.12 OCF Filesystem',
+    stockSource: `heartbeat ${pkgVersion('heartbeat')} wrapper over resource-agents ${pkgVersion('resource-agents')} OCF Filesystem`,
     isHeld: mounted,
     forceRelease: () => void sh('umount', [mnt], { env, allowFailure: true }),
   };
@@ -138,8 +140,11 @@ function filesystemSpec(): AgentSpec {
 
 function drbddiskSpec(): AgentSpec {
   const double = `${ROOT}/test/doubles/drbdadm`;
-  const stock = '/etc/ha.d/resource.d/drbddisk';
-  const base = { name: 'drbddisk' as const, args: ['data'], stock, stockSource: 'drbd-utils 9.22 (Debian 12) /etc/ha.d/resource.d/drbddisk' };
+  // Debian 12's drbd-utils still ships the script; newer ones may not.
+  const installed = '/etc/ha.d/resource.d/drbddisk';
+  const stock = existsSync(installed) ? installed : `${ROOT}/bench/stock/drbddisk`;
+  const stockSource = stock === installed ? `drbd-utils ${pkgVersion('drbd-utils')} ${installed} as installed` : 'bench/stock/drbddisk (copy from drbd-utils 9.22; not installed here)';
+  const base = { name: 'drbddisk' as const, args: ['data'], stock, stockSource };
   if (!existsSync(double)) {
     return { ...base, isHeld: () => false, forceRelease: () => {}, pending: 'drbdadm double (test/doubles/drbdadm) not landed yet' };
   }

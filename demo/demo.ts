@@ -80,11 +80,13 @@ try {
   }
   const expected = ['start', 'failover', 'failback', 'crash', 'recovery'];
   for (const name of expected) if (!results.some((r) => r.name === name)) problems.push(`${name}: did not run`);
+  for (const v of cluster.violations) problems.push(`two holders: ${v}`);
   for (const node of NODES) if (cluster.stubCalls(node).length) problems.push(`${node}: reboot/pkill stubs were called: ${cluster.stubCalls(node).join('; ')}`);
   const rows = cluster.committedIds.length;
   console.log('');
   if (problems.length === 0) {
-    console.log(`VERDICT: PASS — every takeover left exactly one node holding the VIP, /data, DRBD Primary and mysqld;`);
+    console.log(`VERDICT: PASS — every takeover left exactly one node holding the VIP, /data, DRBD Primary and mysqld,`);
+    console.log(`         and in ${cluster.monitorSamples} samples taken all along no two nodes ever held the same one at once;`);
     console.log(`         all ${rows} rows the client committed through the VIP survived; the replica kept Slave_IO/SQL_Running: Yes and has every row.`);
     exitCode = 0;
   } else {

@@ -33,21 +33,6 @@ export function datadirProblem(datadir: string, user: string, uid: number): Data
   return undefined;
 }
 
-export interface PasswdEntry {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-/** Pure: one user from /etc/passwd text. */
-export function findPasswdEntry(passwd: string, name: string): PasswdEntry | undefined {
-  for (const line of passwd.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name && f.length >= 4) return { name, uid: Number(f[2]), gid: Number(f[3]) };
-  }
-  return undefined;
-}
-
 const isUnder = (path: string, mountPoint: string) => mountPoint !== '/' && (path === mountPoint || path.startsWith(`${mountPoint}/`));
 
 /** Pure: mount points that haresources `Filesystem::dev::dir::fstype` resources declare. */

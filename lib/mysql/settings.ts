@@ -60,6 +60,13 @@ export function defaultServerBinary(exists: (path: string) => boolean = existsSy
   return SERVER_BINARY_CANDIDATES.find(exists) ?? SERVER_BINARY_CANDIDATES[0];
 }
 
+/** A bare name ("mariadbd") is looked up in PATH, as the stock agent's `which` does; a path is taken as given. */
+export function resolveBinaryPath(binary: string, path: string | undefined, exists: (p: string) => boolean = existsSync): string {
+  if (binary.includes('/')) return binary;
+  const dirs = (path || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean);
+  return dirs.map((d) => `${d}/${binary}`).find(exists) ?? binary;
+}
+
 /** Pure: option entries (already read) + parameters → what the server will use. */
 export function resolveServerSettings(entries: readonly OptionEntry[], overrides: SettingOverrides, host: string = hostname(), binaryExists?: (path: string) => boolean): ServerSettings {
   const server = effectiveOptions(entries, SERVER_GROUPS);

@@ -190,18 +190,24 @@ t.test('stop unmounts sub-mounts first, deepest first, then the mount', async (t
   t.match(r.stderr, new RegExp(`unmounted ${dir}/a/b[^]*unmounted ${dir}/a/b[^]*unmounted ${dir}\n`), 'deepest first, the mount itself after its sub-mounts');
 });
 
-t.test('a mount point reached through a symlink, not there yet (like /var/run → /run)', async (t) => {
+t.test('a device and a mount point reached through symlinks (by-uuid; /var/run → /run, not there yet)', async (t) => {
   const img = await image('ext4', 'symlinked');
   const { symlinkSync } = await import('node:fs');
   mkdirSync(join(scratch, 'real-run'));
   symlinkSync(join(scratch, 'real-run'), join(scratch, 'var-run'));
   const dir = join(scratch, 'var-run', 'new mnt');
-  const args = [img.device, dir, 'ext4'];
+  // The device through a symlink too, as /dev/disk/by-uuid/... is where udev runs.
+  mkdirSync(join(scratch, 'by-uuid'));
+  symlinkSync(img.device, join(scratch, 'by-uuid', img.uuid));
+  const args = [join(scratch, 'by-uuid', img.uuid), dir, 'ext4'];
   let r = await v1([...args, 'start']);
   t.equal(r.exitCode, 0, r.stderr);
   t.same(mountedOn(join(scratch, 'real-run', 'new mnt')), { source: img.device, fstype: 'ext4' }, 'mounted on the canonical path');
   r = await v1([...args, 'status']);
-  t.equal(r.exitCode, 0, 'status finds it through the symlink');
+  t.equal(r.exitCode, 0, 'status finds it through the symlinks');
+  r = await v1([img.device, dir, 'ext4', 'start']);
+  t.equal(r.exitCode, 0, 'the device by its own name is the same mount: start succeeds');
+  t.equal(mountsUnder(join(scratch, 'real-run')).length, 1, 'without a second mount');
   r = await v1([...args, 'stop']);
   t.equal(r.exitCode, 0, r.stderr);
   t.same(mountsUnder(join(scratch, 'real-run')), []);

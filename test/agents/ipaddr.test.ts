@@ -165,6 +165,9 @@ t.test('labels, netmask forms and broadcast as given', async (t) => {
     t.equal(result.exitCode, 0, `${args[0]} start`);
     t.match(await holds('a', ip), [expected], `${args[0]} added as ${JSON.stringify(expected)}`);
   }
+  t.equal((await ocf('a', 'start', { ip: '198.18.0.106', cidr_netmask: '24', broadcast: '-' })).exitCode, 0, 'OCF broadcast "-"');
+  t.match(await holds('a', '198.18.0.106'), [{ label: 'eth1:4', broadcast: '198.18.0.0' }], 'ip(8) "-": host bits cleared');
+  t.equal((await ocf('a', 'stop', { ip: '198.18.0.106' })).exitCode, 0);
   const status = await ipaddr('a', ['198.18.0.101/24/eth1:web/198.18.0.127', 'status']);
   t.equal(status.stdout.trim(), 'running (198.18.0.101 on eth1:web)');
   for (const [args, ip] of cases) {

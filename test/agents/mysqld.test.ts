@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { runAgent, runOcf } from '../rig/agents.ts';
 import { destroySandboxes, makeSandbox, MYSQL_UID_GID, serverPidsOn, sql } from '../rig/mariadb.ts';
@@ -77,6 +77,13 @@ t.test('lifecycle: status, start, idempotent start/stop, ready on return, durabi
   t.match(r.stdout, new RegExp(`^running \\(pid ${pid} on ${box.datadir}\\)`));
   t.ok(resourceManagerReadsAsHeld(r.stdout), 'ResourceManager reads it as running');
 
+  // The pid file is a hint, /proc is the truth: a lost pid file does not make a running server "stopped".
+  renameSync(box.pidFile, `${box.pidFile}.away`);
+  r = await v1('status');
+  t.equal(r.exitCode, 0, 'pid file gone: still running (found through /proc cwd)');
+  t.match(r.stdout, /pid file missing or stale/);
+  renameSync(`${box.pidFile}.away`, box.pidFile);
+
   r = await v1('start');
   t.equal(r.exitCode, 0, 'start when started succeeds');
   t.same(serverPidsOn(box.datadir), [pid], 'and starts nothing new');
@@ -146,6 +153,13 @@ t.test('lifecycle: status, start, idempotent start/stop, ready on return, durabi
   t.equal(r.exitCode, 7, 'OCF monitor after stop: not running');
   r = await v1('stop');
   t.equal(r.exitCode, 0, 'stop when stopped succeeds again');
+  // A stale pid file naming a live process that is not a mysqld on this datadir (PID reuse).
+  writeFileSync(box.pidFile, `${process.pid}\n`);
+  r = await v1('status');
+  t.equal(r.exitCode, 3, 'a reused PID in a stale pid file: stopped');
+  r = await v1('stop');
+  t.equal(r.exitCode, 0, 'and stop does not touch that process');
+  t.ok(process.kill(process.pid, 0), 'the test process is alive');
 });
 
 t.test('the v1 form without a config reads /etc/my.cnf and /etc/mysql/my.cnf (Debian: /var/lib/mysql, not running here)', async (t) => {

@@ -40,6 +40,11 @@ for (const name of ['failover', 'failback', 'crash']) {
   });
 }
 
+t.test('never two holders at any sampled moment', async (t) => {
+  t.ok(cluster.monitorSamples > 20, `the safety monitor sampled (${cluster.monitorSamples} samples)`);
+  t.same(cluster.violations, [], 'no moment with /data mounted, the VIP or DRBD Primary on both nodes');
+});
+
 t.test('heartbeat logs: takeover after a crash, order of starts and stops, no reboot attempted', async (t) => {
   t.match(cluster.haLog('master2'), /node master1: is dead/, 'master2 declared master1 dead');
   t.match(cluster.haLog('master2'), /mach_down takeover complete/, 'master2 completed the takeover');

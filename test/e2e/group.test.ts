@@ -32,6 +32,11 @@ t.test(`${ROUNDS} rounds of takegroup/givegroup across the two nodes`, async (t)
   t.equal(cluster.committedIds.length, ROUNDS * 5, 'the client committed 5 rows per round');
 });
 
+t.test('never two holders at any sampled moment', async (t) => {
+  t.ok(cluster.monitorSamples > 20, `the safety monitor sampled (${cluster.monitorSamples} samples)`);
+  t.same(cluster.violations, [], 'no moment with /data mounted, the VIP or DRBD Primary on both nodes');
+});
+
 t.test('start order and reverse stop order in the heartbeat debug log', async (t) => {
   for (const node of NODES) {
     const runs = cluster.resourceRuns(node);

@@ -168,6 +168,10 @@ export class Cluster {
   private replica?: ChildProcess;
   private nextRowId = 1;
   private logTimer?: ReturnType<typeof setInterval>;
+  private monitorTimer?: ReturnType<typeof setInterval>;
+  /** Samples taken and moments two nodes held the same resource (startSafetyMonitor). */
+  monitorSamples = 0;
+  readonly violations: string[] = [];
   private logPoll?: () => void;
   readonly t0 = Date.now();
 
@@ -578,6 +582,57 @@ export class Cluster {
   }
 
   /**
+   * Samples, every intervalMs until stopped, who has /data mounted (the
+   * nodes' mount tables, read from /proc), who has the VIP (ip in each
+   * node's namespace) and who is DRBD Primary (the double's state), and
+   * records every moment two nodes held the same thing: the promise is that
+   * this never happens, not only that the end state is right.
+   */
+  startSafetyMonitor(intervalMs = 100): void {
+    if (this.monitorTimer) return;
+    let busy = false;
+    const sample = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const mounted: string[] = [];
+        const vip: string[] = [];
+        const primary: string[] = [];
+        // One resource at a time across both nodes, so a sample is a moment, not a sweep.
+        const live = NODES.filter((n) => this.nodes[n]?.alive);
+        for (const node of live) {
+          try {
+            if (/ \/data /.test(readFileSync(`/proc/${this.nodes[node]!.initPid}/mountinfo`, 'utf8'))) mounted.push(node);
+          } catch { /* node just died */ }
+        }
+        const addrs = await Promise.all(live.map((n) => execa('ip', ['-n', this.ns[n], '-o', '-4', 'addr', 'show', 'dev', 'eth1'], { reject: false, env: PATH_ENV })));
+        live.forEach((n, i) => { if (addrs[i]!.stdout.includes(` ${VIP}/`)) vip.push(n); });
+        for (const node of live) {
+          const file = `${this.drbdState}/res/data/role.${node}`;
+          const role = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+          if (role === 'Primary' && !existsSync(`${this.drbdState}/res/data/down-at.${node}`)) primary.push(node);
+        }
+        this.monitorSamples += 1;
+        for (const [what, holders] of [['/data mounted', mounted], ['VIP', vip], ['DRBD Primary', primary]] as const) {
+          if (holders.length > 1) {
+            const text = `${what} on ${holders.join(' and ')} at +${((Date.now() - this.t0) / 1000).toFixed(1)}s`;
+            this.violations.push(text);
+            this.say(`SAFETY VIOLATION: ${text}`);
+          }
+        }
+      } finally {
+        busy = false;
+      }
+    };
+    this.monitorTimer = setInterval(() => void sample(), intervalMs);
+  }
+
+  stopSafetyMonitor(): void {
+    if (this.monitorTimer) clearInterval(this.monitorTimer);
+    this.monitorTimer = undefined;
+  }
+
+  /**
    * Follows both nodes' ha-log and reports the lines that tell who holds
    * what (daemon decisions, ResourceManager steps, our agents' INFO lines)
    * through say(), stamped when seen. For the demo's timeline.
@@ -620,6 +675,7 @@ export class Cluster {
     const errors: unknown[] = [];
     const attempt = async (fn: () => Promise<unknown>) => { try { await fn(); } catch (e) { errors.push(e); } };
     if (this.logTimer) clearInterval(this.logTimer);
+    this.stopSafetyMonitor();
     await attempt(() => this.stopWriter());
     await attempt(() => this.stopReplica());
     for (const node of NODES) {

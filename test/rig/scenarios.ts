@@ -99,6 +99,7 @@ export async function runTutorialScenarios(cluster: Cluster, options: ScenarioOp
   cluster.say('--- start: heartbeat on master1 and master2');
   const startAt = Date.now();
   await Promise.all(NODES.map((n) => cluster.bootNode(n)));
+  cluster.startSafetyMonitor();
   await Promise.all(NODES.map((n) => cluster.startHeartbeat(n)));
   const states = await cluster.waitForHolder('master1', options.timeoutMs ?? 90_000);
   await cluster.waitForSql();
@@ -120,6 +121,7 @@ export async function runTutorialScenarios(cluster: Cluster, options: ScenarioOp
     push(await scenario(cluster, 'recovery', 'master1 powered on again, heartbeat started (auto_failback)', 'master1', () => cluster.startHeartbeat('master1'), options));
   }
   await cluster.stopWriter();
+  cluster.stopSafetyMonitor();
   return results;
 }
 
@@ -144,6 +146,7 @@ export async function lastStatgroup(cluster: Cluster, node: NodeName): Promise<s
 
 export async function runGroupRounds(cluster: Cluster, rounds: number, rowsPerRound = 5): Promise<GroupRound[]> {
   await Promise.all(NODES.map((n) => cluster.bootNode(n)));
+  cluster.startSafetyMonitor();
   const out: GroupRound[] = [];
   for (let round = 0; round < rounds; round++) {
     const node = NODES[round % 2]!;
@@ -173,6 +176,7 @@ export async function runGroupRounds(cluster: Cluster, rounds: number, rowsPerRo
     out.push({ round, node, takeMs, giveMs, statgroup, statgroupAfterGive, missingRows, states });
     if (!singleHolder(states, node)) break;
   }
+  cluster.stopSafetyMonitor();
   return out;
 }
 

@@ -3,8 +3,9 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { parseMountinfo } from '../../../lib/mountinfo.ts';
 import {
-  datadirProblem, expectedMountPoint, findPasswdEntry, fstabMountPoints, haresourcesMountPoints, mountOf, notOnDeclaredMount,
+  datadirProblem, expectedMountPoint, fstabMountPoints, haresourcesMountPoints, mountOf, notOnDeclaredMount,
 } from '../../../lib/mysql/datadir.ts';
+import { findGroupId, findPasswdEntry } from '../../../lib/mysql/accounts.ts';
 
 t.test('haresources: Filesystem resources name their mount points (continuation lines, comments)', async (t) => {
   const text = '# master1 IPaddr::1.2.3.4 Filesystem::/dev/x::/commented::ext3\nmaster1 IPaddr::192.168.4.1/16/eth1 drbddisk::data \\\n Filesystem::/dev/drbd1::/data::ext3 mysqld\nmaster2 Filesystem::/dev/drbd2::/srv/db::xfs::noatime\n';
@@ -38,10 +39,12 @@ t.test('datadir on its declared mount, or on the root filesystem', async (t) => 
   t.match(notOnDeclaredMount('/srv/data', '/srv', mounts), /datadir \/srv\/data is on the root filesystem, but .* mounted at \/srv, which is not mounted there/);
 });
 
-t.test('passwd lookup', async (t) => {
+t.test('passwd and group lookup', async (t) => {
   const passwd = 'root:x:0:0:root:/root:/bin/bash\nmysql:x:102:105:MySQL Server,,,:/nonexistent:/bin/false\n';
   t.same(findPasswdEntry(passwd, 'mysql'), { name: 'mysql', uid: 102, gid: 105 });
   t.equal(findPasswdEntry(passwd, 'mysq'), undefined);
+  t.equal(findGroupId('root:x:0:\nmysql:x:105:\n', 'mysql'), 105);
+  t.equal(findGroupId('root:x:0:\n', 'mysql'), undefined);
 });
 
 t.test('datadir problems: missing, not a directory, foreign owner, no write bit, no system schema', async (t) => {

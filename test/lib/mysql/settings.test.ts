@@ -1,7 +1,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { readOptionFiles, type OptionEntry } from '../../../lib/mycnf.ts';
-import { resolveServerSettings, defaultServerBinary } from '../../../lib/mysql/settings.ts';
+import { resolveBinaryPath, resolveServerSettings, defaultServerBinary } from '../../../lib/mysql/settings.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/mycnf/', import.meta.url));
 const fixture = (name: string) => readOptionFiles([`${FIXTURES}${name}`]);
@@ -46,4 +46,11 @@ t.test('default binary: the first server binary that exists', async (t) => {
   t.equal(defaultServerBinary((p) => p === '/usr/sbin/mysqld'), '/usr/sbin/mysqld');
   t.equal(defaultServerBinary((p) => p === '/usr/local/mysql/bin/mysqld'), '/usr/local/mysql/bin/mysqld', "the tutorial's source build");
   t.equal(defaultServerBinary(() => false), '/usr/sbin/mariadbd', 'none: name the usual one (start then says it is missing)');
+});
+
+t.test('binary: a bare name is looked up in PATH', async (t) => {
+  const exists = (p: string) => p === '/usr/sbin/mariadbd';
+  t.equal(resolveBinaryPath('mariadbd', '/usr/bin:/usr/sbin', exists), '/usr/sbin/mariadbd');
+  t.equal(resolveBinaryPath('no_such', '/usr/bin:/usr/sbin', exists), 'no_such', 'not found: left as given (start says it is missing)');
+  t.equal(resolveBinaryPath('/opt/mysqld', '/usr/sbin', exists), '/opt/mysqld', 'a path is taken as given');
 });
