@@ -31,6 +31,8 @@ interface Variant {
   exec: string[];
   file: string;
   note?: string;
+  /** Not our program: a floor to compare against (ignores the call). */
+  reference?: boolean;
 }
 
 const variants: Variant[] = [];
@@ -51,6 +53,20 @@ bunCompile('bun-min-bc', ['--minify', '--bytecode'], '`bun build --compile --min
 bunCompile('bun-min', ['--minify'], '`bun build --compile --minify`');
 bunCompile('bun-bc', ['--bytecode'], '`bun build --compile --bytecode`');
 bunCompile('bun-plain', [], '`bun build --compile`');
+
+// Floors: what any program pays before our code runs.
+{
+  const hello = `${DIR}/hello.ts`;
+  writeFileSync(hello, "process.stdout.write('running\\n');\n");
+  const out = `${DIR}/bun-floor`;
+  try {
+    sh(BUN, ['build', '--compile', '--minify', '--bytecode', hello, '--outfile', out]);
+    variants.push({ id: 'bun-floor', label: 'reference: a one-line program, same Bun build', exec: [out], file: out, reference: true });
+  } catch (error) {
+    notes.push(`Bun floor: build failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+  variants.push({ id: 'sh-floor', label: 'reference: `/bin/sh -c :` (dash, what a shell agent pays to start)', exec: ['/bin/sh', '-c', ':'], file: '/bin/sh', reference: true });
+}
 
 // Node: one CommonJS bundle (Bun's bundler, target node), then a SEA blob.
 const bundle = `${DIR}/bundle.cjs`;
@@ -87,6 +103,7 @@ const calls: { id: string; label: string; args: string[] }[] = [
 
 // Sanity: every variant gives the same answers.
 for (const v of [...variants]) {
+  if (v.reference) continue;
   const md = sh(v.exec[0]!, [...v.exec.slice(1), ...calls[0]!.args], { env, allowFailure: true });
   const st = sh(v.exec[0]!, [...v.exec.slice(1), ...calls[1]!.args], { env, allowFailure: true });
   if (md.code !== 0 || !md.stdout.includes('<resource-agent') || st.code !== 3 || !st.stdout.startsWith('stopped')) {
@@ -123,7 +140,7 @@ const ms = (s?: Stats) => (s ? `**${s.median.toFixed(1)}** (${s.min.toFixed(1)}�
 const mib = (k?: number) => (k === undefined ? '—' : `${(k / 1024).toFixed(1)}`);
 
 const byMedian = (callId: string) =>
-  variants.filter((v) => results[v.id]?.[callId]?.ms).sort((a, b) => results[a.id]![callId]!.ms!.median - results[b.id]![callId]!.ms!.median);
+  variants.filter((v) => !v.reference && results[v.id]?.[callId]?.ms).sort((a, b) => results[a.id]![callId]!.ms!.median - results[b.id]![callId]!.ms!.median);
 const bestStatus = byMedian('status')[0];
 const bestNode = byMedian('status').find((v) => v.id.startsWith('node'));
 const currentId = variants.find((v) => v.id === 'bun-min-bc')?.id;
@@ -155,6 +172,12 @@ if (bestStatus) {
     const n = results[bestNode.id]!.status!.ms!.median;
     lines.push(`Best Node option: ${bestNode.label} at ${n.toFixed(1)} ms, ${(n / best).toFixed(2)}× the fastest.`);
   }
+  lines.push('');
+}
+const floor = results['bun-floor']?.status?.ms?.median;
+if (floor !== undefined && currentId && results[currentId]?.status?.ms) {
+  const cur = results[currentId]!.status!.ms!.median;
+  lines.push(`Of the current build's ${cur.toFixed(1)} ms \`status\`, ${floor.toFixed(1)} ms is what a one-line Bun program built the same way costs; the agent code adds ${(cur - floor).toFixed(1)} ms.`);
   lines.push('');
 }
 lines.push('Notes:');

@@ -28,7 +28,7 @@ export function classifyDrbdadmFailure(stderr: string): DrbdadmFailure {
   if (notDefined) return { kind: 'not-defined', text: notDefined };
   const notUp = first(/Device minor not allocated|Unknown resource|No such resource|No such device|No such connection/);
   if (notUp) return { kind: 'not-up', text: notUp };
-  // Skip drbdadm's own trailer and the shell's complaints about helpers it probes for (modinfo, modprobe).
-  const noise = /^Command '.*' terminated with exit code|exited with code \d+$|^additional info from kernel:$|^sh: \d+: .*not found$/;
+  // Skip drbdadm's own trailer, and what its kernel-version probe (modinfo) prints when it cannot tell.
+  const noise = /^Command '.*' terminated with exit code|exited with code \d+$|^additional info from kernel:$|^sh: \d+: .*not found$|^modinfo: /;
   return { kind: 'other', text: lines.find((l) => !noise.test(l)) ?? lines[0] ?? '' };
 }

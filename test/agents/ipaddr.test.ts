@@ -32,6 +32,8 @@ t.before(async () => {
     { name: 'a', addresses: ['198.18.0.1/24'], unplugged: ['eth2'] },
     { name: 'b', addresses: ['198.18.0.2/24'] },
     { name: 'client', addresses: ['198.18.0.3/24'], sysctls: { 'net.ipv4.conf.all.arp_accept': '1', 'net.ipv4.conf.default.arp_accept': '1' } },
+    // A client with the kernel default arp_accept=0: it must follow too, because its entry exists.
+    { name: 'client0', addresses: ['198.18.0.4/24'] },
   ]);
   for (const name of ['a', 'b']) {
     const dir = mkdtempSync(`${tmpdir()}/ipaddr-${name}-`);
@@ -108,7 +110,9 @@ t.test('takeover: the client follows the VIP to b without sending anything', asy
   const { a, b } = { a: lan.nodes.a!.macs.eth1!, b: lan.nodes.b!.macs.eth1! };
   t.equal((await ipaddr('a', [`${VIP}/24/eth1`, 'start'])).exitCode, 0, 'a takes the VIP');
   await lan.exec('client', 'ping', ['-c', '1', '-w', '2', VIP]);
+  await lan.exec('client0', 'ping', ['-c', '1', '-w', '2', VIP]);
   t.equal(await neighbourMac(lan, 'client', VIP), a, "the client learned a's MAC");
+  t.equal(await neighbourMac(lan, 'client0', VIP), a, "client0 (arp_accept=0) learned a's MAC");
   t.equal((await ipaddr('a', [`${VIP}/24/eth1`, 'stop'])).exitCode, 0, 'a releases it');
   t.equal(await neighbourMac(lan, 'client', VIP), a, "the client still has a's MAC");
 
@@ -130,6 +134,7 @@ t.test('takeover: the client follows the VIP to b without sending anything', asy
   const changedAt = match ? new Date(match[1]!.slice(0, 23)).getTime() : Number.NaN;
   t.ok(changedAt - returned <= arpInterval, `changed ${changedAt - returned} ms after start returned (bound: one arp_interval, ${arpInterval} ms)`);
   t.equal(await neighbourMac(lan, 'client', VIP), b, "the client's neighbour entry shows b's MAC");
+  t.equal(await neighbourMac(lan, 'client0', VIP), b, 'client0 (arp_accept=0) follows too: a gratuitous ARP updates an existing entry');
   t.equal((await ipaddr('b', [`${VIP}/24/eth1`, 'stop'])).exitCode, 0, 'b releases it');
 });
 

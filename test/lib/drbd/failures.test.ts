@@ -21,6 +21,10 @@ t.test('classifies drbdadm failures', async (t) => {
       { kind: 'other', text: 'Could not stat /proc/drbd: No such file or directory' }],
     ['real: 9 config parse error', "sh: 1: modinfo: not found\ntut.conf:22: Parse error: 'an option keyword' expected,\n\tbut got 'unplug-watermark'\n",
       { kind: 'other', text: "tut.conf:22: Parse error: 'an option keyword' expected," }],
+    ['real: 9 config parse error, modinfo present', "modinfo: ERROR: Module drbd not found.\ntutorial-drbd.conf:25: Parse error: 'an option keyword' expected,\n\tbut got 'unplug-watermark'\n",
+      { kind: 'other', text: "tutorial-drbd.conf:25: Parse error: 'an option keyword' expected," }],
+    ['real: 8.4 without module, modprobe present', "modprobe: FATAL: Module drbd not found in directory /lib/modules/6.18.44-fc-v782\nCould not stat /proc/drbd: No such file or directory\n",
+      { kind: 'other', text: 'modprobe: FATAL: Module drbd not found in directory /lib/modules/6.18.44-fc-v782' }],
   ];
   for (const [name, stderr, expected] of cases) t.match(classifyDrbdadmFailure(stderr), expected, name);
 });
