@@ -7,7 +7,7 @@ import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
 import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
 import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
 import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
-import { canonicalDatadir, findMysqldSafePids, findServerPids } from '../lib/mysql/proc.ts';
+import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, shutdownServer, spawnDetached } from '../lib/mysql/server.ts';
 import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, type ServerSettings } from '../lib/mysql/settings.ts';
 import { parseBoolean } from '../lib/params.ts';
@@ -31,8 +31,10 @@ function settingsFor({ params, env }: AgentContext): { settings: ServerSettings;
   try {
     entries = config ? readOptionFiles([config]) : readOptionFiles(DEFAULT_CONFIG_FILES, undefined, { optional: true });
   } catch (error) {
-    if (error instanceof OptionFileError) throw new InvalidParameterError('config', error.message);
-    throw error;
+    if (!(error instanceof OptionFileError)) throw error;
+    // Missing here may mean "on a disk this node does not have mounted": node-local (5), not a broken config (6).
+    if (error.reason === 'ENOENT') throw new NotInstalledError(`${error.message} (does not exist on this node)`);
+    throw new InvalidParameterError('config', error.message);
   }
   const settings = resolveServerSettings(entries, {
     binary: params.get('binary') && resolveBinaryPath(params.get('binary'), env.PATH),
@@ -120,18 +122,52 @@ function stopBoundMs(ctx: AgentContext): number {
   return Math.max(1000, ctx.deadline - Date.now() - KILL_WAIT_MS);
 }
 
+/** The servers a stop or status is about, and the mysqld_safe shells that would respawn them. */
+interface Target {
+  label: string;
+  find(): { servers: number[]; safes: number[]; fromPidFile: boolean };
+  pidFile?: string;
+}
+
+function isConfigReadError(error: unknown): boolean {
+  return error instanceof NotInstalledError || (error instanceof InvalidParameterError && error.param === 'config');
+}
+
+/**
+ * Normally the config's datadir. When the named config cannot be read (it
+ * may be on the replicated disk), status and stop still answer, as the
+ * stock agent does: about the servers started with --defaults-file=CONFIG.
+ */
+function targetFor(ctx: AgentContext): Target {
+  try {
+    const { settings } = settingsFor(ctx);
+    return {
+      label: settings.datadir,
+      pidFile: settings.pidFile,
+      find: () => {
+        const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
+        return { servers: found.pids, safes: findMysqldSafePids(settings.datadir, found.pids), fromPidFile: found.fromPidFile };
+      },
+    };
+  } catch (error) {
+    const config = ctx.params.get('config');
+    if (!config || !isConfigReadError(error)) throw error;
+    log.warn(`${(error as Error).message}; looking for servers started with it instead`);
+    return { label: `the servers started with ${config}`, find: () => ({ ...findPidsStartedWith(config), fromPidFile: true }) };
+  }
+}
+
 async function stop(ctx: AgentContext): Promise<void> {
-  const { settings } = settingsFor(ctx);
+  const target = targetFor(ctx);
   const bound = stopBoundMs(ctx);
   // A few rounds: a respawn we did not foresee (a mysqld_safe we could not
   // tie to this datadir) is caught and stopped too, not reported as stopped.
   for (let round = 0; round < 3; round++) {
-    const servers = running(settings);
+    const { servers, safes } = target.find();
     // mysqld_safe ignores SIGTERM (trap '' 15) and restarts a server that dies
     // uncleanly; end it first so it cannot respawn behind our back.
-    const safes = findMysqldSafePids(settings.datadir, servers);
     for (const pid of safes) {
-      log.info(`ending mysqld_safe (pid ${pid}) for ${settings.datadir} so it cannot respawn the server`);
+      log.info(`ending mysqld_safe (pid ${pid}) for ${target.label} so it cannot respawn the server`);
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -139,10 +175,10 @@ async function stop(ctx: AgentContext): Promise<void> {
       }
     }
     if (!servers.length) {
-      if (round === 0) log.info(`mysqld not running on ${settings.datadir}`);
+      if (round === 0) log.info(`mysqld not running on ${target.label}`);
       return;
     }
-    log.info(`stopping mysqld (pid ${servers.join(', ')}) on ${settings.datadir}: SIGTERM, SIGKILL after ${Math.round(bound / 1000)} s`);
+    log.info(`stopping mysqld (pid ${servers.join(', ')}) on ${target.label}: SIGTERM, SIGKILL after ${Math.round(bound / 1000)} s`);
     const outcome = await shutdownServer(servers, {
       termWaitMs: bound,
       killWaitMs: KILL_WAIT_MS,
@@ -150,26 +186,26 @@ async function stop(ctx: AgentContext): Promise<void> {
     });
     if (outcome.continued) log.warn(`mysqld (pid ${servers.join(', ')}) was frozen (SIGSTOP); resumed it so it could shut down cleanly`);
     if (outcome.survivors.length) {
-      throw new GenericError(`mysqld (pid ${outcome.survivors.join(', ')}) is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (stuck in the kernel?); it still holds ${settings.datadir}`);
+      throw new GenericError(`mysqld (pid ${outcome.survivors.join(', ')}) is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (stuck in the kernel?); it still holds ${target.label}`);
     }
-    if (outcome.killed) {
+    if (outcome.killed && target.pidFile) {
       // A stale pid file is what makes a mysqld_safe respawn; none should be left, but be sure.
       try {
-        unlinkSync(settings.pidFile);
+        unlinkSync(target.pidFile);
       } catch {
         // Not there.
       }
     }
   }
-  const left = running(settings);
-  if (left.length) throw new GenericError(`mysqld keeps coming back on ${settings.datadir} (now pid ${left.join(', ')}): something respawns it`);
+  const left = target.find().servers;
+  if (left.length) throw new GenericError(`mysqld keeps coming back on ${target.label} (now pid ${left.join(', ')}): something respawns it`);
 }
 
 async function status(ctx: AgentContext) {
-  const { settings } = settingsFor(ctx);
-  const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
-  if (!found.pids.length) return { held: false, detail: settings.datadir };
-  return { held: true, detail: `pid ${found.pids.join(' ')} on ${settings.datadir}${found.fromPidFile ? '' : ', pid file missing or stale'}` };
+  const target = targetFor(ctx);
+  const found = target.find();
+  if (!found.servers.length) return { held: false, detail: target.label };
+  return { held: true, detail: `pid ${found.servers.join(' ')} on ${target.label}${found.fromPidFile ? '' : ', pid file missing or stale'}` };
 }
 
 async function deepCheck(ctx: AgentContext): Promise<void> {
@@ -188,9 +224,8 @@ function validate(ctx: AgentContext): void {
   if (parseBoolean(ctx.env.OCF_RESKEY_enable_creation ?? '')) {
     throw new InvalidParameterError('enable_creation', 'enable_creation is not supported: this agent never initialises a database (an unmounted disk would become an empty primary); initialise the datadir once by hand');
   }
-  // Parses the config: an unreadable named config is a configuration error on every action.
-  const { settings } = settingsFor(ctx);
   if (ctx.action === 'validate-all') {
+    const { settings } = settingsFor(ctx);
     if (!existsSync(settings.binary)) throw new NotInstalledError(`server binary ${settings.binary} not found`);
     monitorLogin(ctx.params);
   }

@@ -116,3 +116,22 @@ export function findMysqldSafePids(datadir: string, serverPids: readonly number[
     return argv.some((a) => a.startsWith('--datadir=') && canonicalDatadir(a.slice('--datadir='.length)) === dir);
   });
 }
+
+/**
+ * Servers and mysqld_safe shells started with `--defaults-file=CONFIG`: how
+ * status and stop still find "their" server when the config file itself
+ * cannot be read (it may live on a disk that is gone).
+ */
+export function findPidsStartedWith(config: string): { servers: number[]; safes: number[] } {
+  const flag = `--defaults-file=${config}`;
+  const servers: number[] = [];
+  const safes: number[] = [];
+  for (const pid of numericProcEntries()) {
+    if (pid === process.pid) continue;
+    const argv = processCmdline(pid);
+    if (!argv.includes(flag)) continue;
+    if (argv.slice(0, 2).some((a) => /(^|\/)(mysqld_safe|mariadbd-safe)$/.test(a))) safes.push(pid);
+    else if (isServerExecutable(processExe(pid)) && isAlive(pid)) servers.push(pid);
+  }
+  return { servers, safes };
+}

@@ -58,7 +58,7 @@ t.test('v1: start/status/stop and LSB status codes', async (t) => {
 });
 
 t.test('OCF: monitor 0/7, status prints too, exit reasons on failure', async (t) => {
-  const state = { held: false, calls: [] as string[] };
+  const state: { held: boolean; calls: string[]; failStart?: Error } = { held: false, calls: [] };
   const agent = fakeAgent(state);
   const env = { OCF_RESKEY_thing: 'b' };
   t.equal((await call(agent, ['monitor'], env)).code, 7);
