@@ -152,7 +152,9 @@ function targetFor(ctx: AgentContext): Target {
   } catch (error) {
     const config = ctx.params.get('config');
     if (!config || !isConfigReadError(error)) throw error;
-    log.warn(`${(error as Error).message}; looking for servers started with it instead`);
+    const note = `${(error as Error).message}; looking for servers started with it instead`;
+    if (ctx.action === 'stop') log.warn(note);
+    else log.debug(note);
     return { label: `the servers started with ${config}`, find: () => ({ ...findPidsStartedWith(config), fromPidFile: true }) };
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isAlive } from '../terminate.ts';
 
@@ -76,9 +76,34 @@ export function isServerExecutable(exe: string | undefined, binary?: string): bo
   return SERVER_NAMES.test(name) || (binary !== undefined && !/safe/.test(basename(binary)) && name === basename(binary));
 }
 
+let ownMountNamespace: string | undefined;
+function inOurMountNamespace(pid: number): boolean {
+  ownMountNamespace ??= readlink('/proc/self/ns/mnt');
+  return readlink(`/proc/${pid}/ns/mnt`) === ownMountNamespace;
+}
+
+/**
+ * The process's working directory is this datadir: the same path in our
+ * mount namespace, or the very same directory (device and inode) seen from
+ * another one (a container with the disk bind-mounted). A server in another
+ * mount namespace whose cwd merely has the same name is someone else's.
+ */
+function servesDirectory(pid: number, canonicalDir: string): boolean {
+  const cwd = processCwd(pid);
+  if (cwd === undefined) return false;
+  if (cwd === canonicalDir && inOurMountNamespace(pid)) return true;
+  try {
+    const theirs = statSync(`/proc/${pid}/cwd`);
+    const ours = statSync(canonicalDir);
+    return theirs.dev === ours.dev && theirs.ino === ours.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** A live mysqld/mariadbd whose working directory is this datadir. */
 export function isServerFor(pid: number, canonicalDir: string, binary?: string): boolean {
-  return isAlive(pid) && isServerExecutable(processExe(pid), binary) && processCwd(pid) === canonicalDir;
+  return isAlive(pid) && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, canonicalDir);
 }
 
 function numericProcEntries(): number[] {
@@ -97,7 +122,7 @@ export function findServerPids(datadir: string, pidFile: string, binary?: string
   const dir = canonicalDatadir(datadir);
   const fromFile = readPidFile(pidFile);
   if (fromFile !== undefined && isServerFor(fromFile, dir, binary)) return { pids: [fromFile], fromPidFile: true };
-  const pids = numericProcEntries().filter((pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && processCwd(pid) === dir && isAlive(pid));
+  const pids = numericProcEntries().filter((pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, dir) && isAlive(pid));
   return { pids, fromPidFile: false };
 }
 
@@ -113,7 +138,7 @@ export function findMysqldSafePids(datadir: string, serverPids: readonly number[
     const argv = processCmdline(pid);
     if (!argv.slice(0, 2).some((a) => /(^|\/)(mysqld_safe|mariadbd-safe)$/.test(a))) return false;
     if (parents.has(pid)) return true;
-    return argv.some((a) => a.startsWith('--datadir=') && canonicalDatadir(a.slice('--datadir='.length)) === dir);
+    return inOurMountNamespace(pid) && argv.some((a) => a.startsWith('--datadir=') && canonicalDatadir(a.slice('--datadir='.length)) === dir);
   });
 }
 
@@ -129,7 +154,7 @@ export function findPidsStartedWith(config: string): { servers: number[]; safes:
   for (const pid of numericProcEntries()) {
     if (pid === process.pid) continue;
     const argv = processCmdline(pid);
-    if (!argv.includes(flag)) continue;
+    if (!argv.includes(flag) || !inOurMountNamespace(pid)) continue;
     if (argv.slice(0, 2).some((a) => /(^|\/)(mysqld_safe|mariadbd-safe)$/.test(a))) safes.push(pid);
     else if (isServerExecutable(processExe(pid)) && isAlive(pid)) servers.push(pid);
   }

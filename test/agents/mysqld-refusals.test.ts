@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
 import { runAgent, runOcf } from '../rig/agents.ts';
 import { destroySandboxes, makeSandbox, sandboxConfig, serverPidsOn } from '../rig/mariadb.ts';
 
@@ -76,13 +77,12 @@ t.test('start refuses a datadir on the root filesystem when the HA config mounts
 t.test('bad input: unreadable config, missing binary, loose credentials file, test_passwd, shell metacharacters', async (t) => {
   const box = await makeSandbox('bad');
   const cases: [string, () => ReturnType<typeof runAgent>, number, RegExp][] = [
-    ['missing config (v1 start)', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'start']), 6, /cannot read option file .*nope\.cnf: ENOENT/],
-    ['missing config (v1 status)', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'status']), 6, /cannot read option file/],
+    ['missing config (v1 start): not on this node', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'start']), 5, /cannot read option file .*nope\.cnf: ENOENT \(does not exist on this node\)/],
     ['config is a directory', () => runOcf('mysqld', 'start', { config: box.root }), 6, /cannot read option file .*: EISDIR/],
     ['config includes a missing file', () => {
       writeFileSync(`${box.root}/inc.cnf`, `[mysqld]\n!include ${box.root}/missing-include.cnf\n`);
-      return runOcf('mysqld', 'monitor', { config: `${box.root}/inc.cnf` });
-    }, 6, /missing-include\.cnf: ENOENT/],
+      return runOcf('mysqld', 'start', { config: `${box.root}/inc.cnf` });
+    }, 5, /missing-include\.cnf: ENOENT/],
     ['missing binary', () => runOcf('mysqld', 'start', { ...box.ocfParams, binary: '/usr/sbin/no-such-mysqld' }), 5, /server binary \/usr\/sbin\/no-such-mysqld not found/],
     ['missing binary (validate-all)', () => runOcf('mysqld', 'validate-all', { ...box.ocfParams, binary: '/nonexistent/mysqld' }), 5, /not found/],
     ['credentials file mode 0644', () => {
@@ -107,6 +107,18 @@ t.test('bad input: unreadable config, missing binary, loose credentials file, te
     oneLine(t, r.stderr, pattern, what);
   }
   t.same(serverPidsOn(box.datadir), [], 'nothing started by any of them');
+
+  // status, monitor and stop must still answer when the config is missing
+  // (it may live on the unmounted replicated disk), as the stock agent does.
+  const nope = `${box.root}/nope.cnf`;
+  let r = await runAgent('mysqld', [nope, 'status']);
+  t.equal(r.exitCode, 3, 'v1 status with a missing config: stopped');
+  t.equal(r.stdout.trim(), `stopped (the servers started with ${nope})`);
+  r = await runOcf('mysqld', 'monitor', { config: nope }, { env: { OCF_RESKEY_CRM_meta_interval: '0' } });
+  t.equal(r.exitCode, 7, 'OCF probe with a missing config: not running');
+  r = await runAgent('mysqld', [nope, 'stop']);
+  t.equal(r.exitCode, 0, 'stop with a missing config: nothing started with it runs, success');
+  t.match(r.stderr, /WARNING: cannot read option file .*nope\.cnf.*looking for servers started with it instead/);
 });
 
 t.test('an OCF probe (monitor, interval 0) reports not running when the binary is missing', async (t) => {
@@ -139,4 +151,65 @@ t.test('a server that never becomes ready (socket there, no handshake): start fa
   r = await runOcf('mysqld', 'stop', { ...box.ocfParams, shutdown_timeout: '10' });
   t.equal(r.exitCode, 0, `stop ends it: ${r.stderr}`);
   t.same(serverPidsOn(box.datadir), [], 'gone');
+});
+
+t.test('which process is "the server on this datadir": /proc cwd, same mount namespace or the same directory', async (t) => {
+  // Stand-ins named mysqld (a copy of sleep): this is about telling processes
+  // apart through /proc, which a real server would only make slower.
+  const box = await makeSandbox('identity', { initialised: false });
+  const fake = `${box.root}/bin/mysqld`;
+  mkdirSync(`${box.root}/bin`);
+  copyFileSync('/bin/sleep', fake);
+  chmodSync(fake, 0o755);
+  const started: ResultPromise[] = [];
+  t.teardown(() => {
+    for (const p of started) if (p.pid) process.kill(p.pid, 'SIGKILL');
+  });
+  const spawnFake = async (args: string[]) => {
+    const p = execa(args[0]!, args.slice(1), { reject: false, stdio: 'ignore' });
+    started.push(p);
+    // Wait until the fake runs as mysqld with its cwd set.
+    for (let i = 0; i < 500; i++) {
+      const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+        try {
+          return readlinkSync(`/proc/${n}/exe`) === fake;
+        } catch {
+          return false;
+        }
+      });
+      const fresh = pids.map(Number).filter((n) => !known.has(n));
+      if (fresh.length) {
+        fresh.forEach((n) => known.add(n));
+        return fresh[0]!;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('fake mysqld did not start');
+  };
+  const known = new Set<number>();
+
+  // Another mount namespace, a different directory under the same path (its own tmpfs): not ours.
+  const foreign = await spawnFake(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs other "$0" && cd "$0" && exec "$1" 600`, box.datadir, fake]);
+  let r = await runAgent('mysqld', [box.config, 'status']);
+  t.equal(r.exitCode, 3, `a "mysqld" in another mount namespace on another directory with the same path is not ours: ${r.stdout}`);
+  r = await runAgent('mysqld', [box.config, 'stop']);
+  t.equal(r.exitCode, 0, 'stop: nothing of ours runs');
+  t.ok(process.kill(foreign, 0), 'and the foreign process was not touched');
+
+  // Another mount namespace, but the very same directory: that is our data, in use.
+  const sameDir = await spawnFake(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'cd "$0" && exec "$1" 600', box.datadir, fake]);
+  r = await runAgent('mysqld', [box.config, 'status']);
+  t.equal(r.exitCode, 0, 'a "mysqld" in another mount namespace on the same directory holds our datadir');
+  t.match(r.stdout, new RegExp(`running \\(pid ${sameDir} on .*pid file missing or stale\\)`));
+  process.kill(sameDir, 'SIGKILL');
+
+  // Our namespace, cwd in the datadir, no pid file: running.
+  const local = await spawnFake(['sh', '-c', 'cd "$0" && exec "$1" 600', box.datadir, fake]);
+  r = await runAgent('mysqld', [box.config, 'status']);
+  t.equal(r.exitCode, 0, 'a "mysqld" in our namespace working in the datadir: running');
+  t.match(r.stdout, new RegExp(`running \\(pid ${local} on`));
+  r = await runOcf('mysqld', 'stop', { ...box.ocfParams, shutdown_timeout: '5' });
+  t.equal(r.exitCode, 0, `stop ends it (sleep dies on SIGTERM): ${r.stderr}`);
+  t.throws(() => process.kill(local, 0), 'gone');
+  t.ok(process.kill(foreign, 0), 'the foreign one still untouched');
 });

@@ -143,9 +143,16 @@ t.test('lifecycle: status, start, idempotent start/stop, ready on return, durabi
   t.equal(r.exitCode, 1, 'depth-10 monitor with a wrong password fails');
   t.match(r.stderr, /ACCESS_DENIED/);
 
+  // The config disappears while the server runs (say it lived on a disk that
+  // went away): status and stop still find the server started with it.
+  renameSync(box.config, `${box.config}.away`);
+  r = await v1('status');
+  t.equal(r.exitCode, 0, `config gone: the server started with it still counts as running: ${r.stderr}`);
+  t.match(r.stdout, new RegExp(`^running \\(pid \\d+ on the servers started with ${box.config}\\)`));
   r = await v1('stop');
-  t.equal(r.exitCode, 0, `stop succeeds: ${r.stderr}`);
+  t.equal(r.exitCode, 0, `stop succeeds without its config: ${r.stderr}`);
   t.same(serverPidsOn(box.datadir), [], 'no server left on the datadir');
+  renameSync(`${box.config}.away`, box.config);
   t.match(readFileSync(box.errorLog, 'utf8'), /Shutdown complete[^]*$/, 'the server logged a clean shutdown');
   r = await v1('status');
   t.equal(r.exitCode, 3, 'status after stop: stopped');

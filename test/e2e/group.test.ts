@@ -27,6 +27,7 @@ t.test(`${ROUNDS} rounds of takegroup/givegroup across the two nodes`, async (t)
     t.equal(r.statgroup, 'ALL', `round ${r.round}: statgroup on ${r.node} says ALL`);
     if (r.statgroupAfterGive !== undefined) t.equal(r.statgroupAfterGive, 'NONE', `round ${r.round}: statgroup on the releasing node says NONE`);
     t.same(r.missingRows, [], `round ${r.round}: every committed row is there after the takeover`);
+    t.comment(`round ${r.round}: ${r.node} takegroup ${r.takeMs} ms${r.giveMs !== undefined ? `, givegroup on the other node ${r.giveMs} ms` : ''}`);
   }
   t.same(await cluster.missingRows(), [], 'every committed row is there at the end');
   t.equal(cluster.committedIds.length, ROUNDS * 5, 'the client committed 5 rows per round');

@@ -139,9 +139,11 @@ export interface GroupRound {
 
 export async function lastStatgroup(cluster: Cluster, node: NodeName): Promise<string> {
   const sb = cluster.nodes[node]!;
+  const before = sb.readLog('ha-debug').length;
   await sb.resourceManager(['statgroup', VIP_RESOURCE]);
-  const lines = sb.readLog('ha-debug').trim().split('\n');
-  return lines.at(-1)?.trim() ?? '';
+  // StatGroup echoes its verdict into the debug log (only there); agents may log there too.
+  const verdicts = sb.readLog('ha-debug').slice(before).split('\n').map((l) => l.trim()).filter((l) => /^(ALL|SOME|NONE)$/.test(l));
+  return verdicts.at(-1) ?? '(no verdict in ha-debug)';
 }
 
 export async function runGroupRounds(cluster: Cluster, rounds: number, rowsPerRound = 5): Promise<GroupRound[]> {
