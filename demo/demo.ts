@@ -67,7 +67,7 @@ try {
   const results = await runTutorialScenarios(cluster, { replica: true, recoverAfterCrash: true });
   cluster.stopWatchingLogs();
 
-  console.log('\nTimeline (seconds since the demo started; "group held" and "first write" count from the trigger):\n');
+  console.log('\nSummary ("group held": seen by polling both nodes; "first write": first row the client committed through the VIP on the new holder; both from the trigger):\n');
   console.log(table(results));
   const problems: string[] = [];
   for (const r of results) {
