@@ -84,6 +84,17 @@ async function start(ctx: AgentContext): Promise<void> {
 }
 
 async function stop(ctx: AgentContext): Promise<void> {
+  try {
+    await demote(ctx);
+  } catch (error) {
+    // A name drbdadm does not know was never promoted by us (start fails the same way), and a
+    // failed stop makes heartbeat reboot the node: a typo in haresources must not do that.
+    if (!(error instanceof InvalidParameterError && error.param === 'drbd_resource' && /not defined/.test(error.message))) throw error;
+    log.warn(`${error.message}; nothing to release under that name`);
+  }
+}
+
+async function demote(ctx: AgentContext): Promise<void> {
   const adm = drbd(ctx);
   const res = adm.resource;
   if (res !== 'all') {

@@ -9,7 +9,7 @@ import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
 import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
 import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, shutdownServer, spawnDetached } from '../lib/mysql/server.ts';
-import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, type ServerSettings } from '../lib/mysql/settings.ts';
+import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, unreachableFromVip, type ServerSettings } from '../lib/mysql/settings.ts';
 import { parseBoolean } from '../lib/params.ts';
 
 // mysqld: MySQL/MariaDB on the replicated disk. Start refuses anything that
@@ -91,6 +91,8 @@ async function start(ctx: AgentContext): Promise<void> {
   if (settings.logBin && onOtherFilesystem(settings.logBin, settings.datadir)) {
     log.warn(`log-bin ${settings.logBin} is not on the datadir's filesystem (${settings.datadir}): after a failover the other node has none of these binlogs, and replicas following the VIP break; put log-bin on the replicated disk`);
   }
+  const unreachable = unreachableFromVip(settings);
+  if (unreachable) log.info(`${unreachable}; applications and replicas following the VIP cannot reach it over TCP`);
   const group = settings.group === settings.user ? owner.gid : ((await lookUpGroupId(settings.group)) ?? owner.gid);
   ensureRuntimeDirectory(settings.socket, owner.uid, group);
   ensureRuntimeDirectory(settings.pidFile, owner.uid, group);

@@ -80,7 +80,7 @@ function agentPath(side: Side, spec: AgentSpec) {
 }
 
 function call(side: Side, spec: AgentSpec, action: string): Ran {
-  return runTimed(agentPath(side, spec), [...spec.args, action], { env, timeout: 120_000 });
+  return runTimed(agentPath(side, spec), [...spec.args, action], { env, timeout: 120_000, captureDir: TMP });
 }
 
 function ensure(spec: AgentSpec, held: boolean): string {

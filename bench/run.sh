@@ -66,6 +66,10 @@ cleanup() {
   # whose command line or environment names this run's temporary directory;
   # by PID. Killing a sandbox's PID-namespace init ends everything inside it.
   local pids p
+  # The running phase first (its own cleanup cannot run once it is killed).
+  if [ -n "$PHASE_PID" ] && kill -0 "$PHASE_PID" 2>/dev/null; then
+    kill "$PHASE_PID" 2>/dev/null; sleep 1; kill -9 "$PHASE_PID" 2>/dev/null
+  fi
   pids=$( { for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns pids "$ns" 2>/dev/null; done
             for p in /proc/[0-9]*; do
               { tr '\0' '\n' 2>/dev/null <"$p/cmdline"; tr '\0' '\n' 2>/dev/null <"$p/environ"; } | grep -qF "$TMP/" && echo "${p#/proc/}"
@@ -85,6 +89,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Phases run in the background and are waited for: bash runs the INT/TERM
+# trap (and so the cleanup) at once during `wait`, not after a foreground
+# child finished. The cleanup then stops the phase's processes.
+PHASE_PID=
+phase() { "$@" & PHASE_PID=$!; wait $PHASE_PID; }
 
 # Node namespace: eth1 like the tutorial's internal LAN; a peer namespace on
 # the other end of the veth so ARP has somewhere to go. Created inside the
@@ -105,12 +114,12 @@ ip -n "$PEER" link set eth1p up
 # everything the phase started ends with it.
 echo "bench: per-agent rows (status, start, stop) in netns $NS" >&2
 HOST_NS="$(readlink /proc/self/ns/net) $(readlink /proc/self/ns/mnt)" \
-  ip netns exec "$NS" unshare --pid --fork --mount-proc --kill-child "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
+  phase ip netns exec "$NS" unshare --pid --fork --mount-proc --kill-child "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
   || echo "bench: the per-agent phase failed (rows it did not reach are missing)" >&2
 
 if [ "$cluster" = 1 ]; then
   echo "bench: ResourceManager group and two-node failover rows" >&2
-  "$BUN" bench/cluster-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$" --out "$TMP/cluster.json" "${quick[@]}" "${cluster_opts[@]}" \
+  phase "$BUN" bench/cluster-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$" --out "$TMP/cluster.json" "${quick[@]}" "${cluster_opts[@]}" \
     || echo "bench: the cluster phase failed" >&2
 fi
 

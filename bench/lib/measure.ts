@@ -1,6 +1,6 @@
 // Timing and statistics helpers for the bench (not part of the agents).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 export interface Stats {
   n: number;
@@ -25,10 +25,32 @@ export interface Ran {
   ms: number;
 }
 
-/** Runs a command (argument array, no shell) and times it from spawn to exit. */
-export function runTimed(cmd: string, args: readonly string[], options: SpawnSyncOptions = {}): Ran {
+/**
+ * Runs a command (argument array, no shell) and times it from spawn to exit.
+ * With `captureDir`, stdout and stderr go to files there rather than pipes,
+ * the way ResourceManager runs agents (output appended to HA_DEBUGLOG): a
+ * background child that inherits them (stock IPaddr's send_arp) then does
+ * not hold the timing open after the agent itself has exited.
+ */
+export function runTimed(cmd: string, args: readonly string[], options: SpawnSyncOptions & { captureDir?: string } = {}): Ran {
+  const { captureDir, ...spawnOptions } = options;
+  if (captureDir) {
+    const outPath = `${captureDir}/run.${process.pid}.out`;
+    const errPath = `${captureDir}/run.${process.pid}.err`;
+    const out = openSync(outPath, 'w');
+    const err = openSync(errPath, 'w');
+    try {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(cmd, args as string[], { timeout: 180_000, ...spawnOptions, stdio: ['ignore', out, err] });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      return { code: r.status ?? (r.signal ? 128 : -1), stdout: readFileSync(outPath, 'utf8'), stderr: readFileSync(errPath, 'utf8') + (r.error ? String(r.error) : ''), ms };
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+  }
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args as string[], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, ...options });
+  const r = spawnSync(cmd, args as string[], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, ...spawnOptions });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   return { code: r.status ?? (r.signal ? 128 : -1), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') + (r.error ? String(r.error) : ''), ms };
 }
@@ -44,7 +66,7 @@ export function sh(cmd: string, args: readonly string[], options: SpawnSyncOptio
 export function peakRssKiB(cmd: string, args: readonly string[], options: SpawnSyncOptions, scratch: string): number | undefined {
   const out = `${scratch}/time.${process.pid}.out`;
   rmSync(out, { force: true });
-  runTimed('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args], options);
+  runTimed('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args], { ...options, captureDir: scratch });
   try {
     const kib = Number.parseInt(readFileSync(out, 'utf8').trim().split('\n').at(-1) ?? '', 10);
     return Number.isFinite(kib) ? kib : undefined;

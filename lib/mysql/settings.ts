@@ -46,6 +46,8 @@ export interface ServerSettings {
   logBin?: string;
   port?: string;
   bindAddress?: string;
+  /** skip-networking: Unix socket only. */
+  skipNetworking: boolean;
   /** Where each value came from, for messages: "config", "parameter", "default". */
   origin: Record<'datadir' | 'pidFile' | 'socket' | 'logError' | 'user', string>;
 }
@@ -100,6 +102,15 @@ export function resolveServerSettings(entries: readonly OptionEntry[], overrides
     logBin: logBinOn ? underDatadir(datadir, given(logBinValue) ? logBinValue : `${baseName}-bin`) : undefined,
     port: server.get('port'),
     bindAddress: server.get('bind_address'),
+    skipNetworking: server.has('skip_networking') && !/^(0|off|false)$/i.test(server.get('skip_networking') ?? ''),
     origin: { datadir: datadirOrigin, pidFile: pidOrigin, socket: socketOrigin, logError: logOrigin, user: userOrigin },
   };
+}
+
+/** Pure: why clients following the VIP could not reach this server, if they could not. */
+export function unreachableFromVip(settings: Pick<ServerSettings, 'bindAddress' | 'skipNetworking'>): string | undefined {
+  if (settings.skipNetworking) return 'skip-networking is set: the server listens on its Unix socket only';
+  const bind = settings.bindAddress?.trim();
+  if (bind && /^(127\.|::1$|localhost$)/.test(bind)) return `bind-address is ${bind}: only local clients can connect`;
+  return undefined;
 }

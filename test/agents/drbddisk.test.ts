@@ -170,6 +170,9 @@ for (const version of DRBD_VERSIONS) {
     t.equal(r.exitCode, 3);
     r = await v1('stop');
     t.equal(r.exitCode, 0, 'stop of a resource that is down here: nothing is held, so success (no reboot)');
+    r = await v1('stop', {}, 'nosuch');
+    t.equal(r.exitCode, 0, 'stop of a name the configuration does not know: nothing was promoted under it (a haresources typo must not reboot the node)');
+    t.match(r.stderr, /WARNING: DRBD resource "nosuch" is not defined .*; nothing to release under that name/);
     r = await v1('start');
     t.equal(r.exitCode, 1, 'start of a resource that is down here fails');
     t.match(r.stderr, /^drbddisk: DRBD resource data is not up on this node .*drbdadm up data$/m);

@@ -87,6 +87,15 @@ export class DrbdDouble {
     return this.write(res, `down-at.${node}`, String(Date.now() + afterMs));
   }
 
+  /**
+   * The node is back after a crash or reboot: DRBD comes up Secondary there (what `drbdadm up`
+   * on that node also does). The double never notices a dead node by itself: a test that kills a
+   * node calls nodeGoesAway (with DRBD's ping timeout as delay, or 0) for the survivor to see it.
+   */
+  nodeComesBack(res: string, node: string): this {
+    return this.write(res, `down-at.${node}`, undefined).setRole(res, node, 'Secondary');
+  }
+
   /** The device is held open on that node without being mounted (e.g. a process has it open). */
   setHeldOpen(res: string, node: string, open = true): this {
     return this.write(res, `open.${node}`, open ? '' : undefined);

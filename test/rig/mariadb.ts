@@ -28,10 +28,12 @@ export const MYSQL_UID_GID = async (): Promise<[number, number]> => {
 };
 
 /** Small and quick: 16 MiB buffer pool, 4 MiB redo log, no performance schema, socket only, durable commits. */
-export function sandboxConfig(box: Pick<MariadbSandbox, 'datadir' | 'socket' | 'pidFile' | 'errorLog'>, extra = ''): string {
+export function sandboxConfig(box: Pick<MariadbSandbox, 'datadir' | 'socket' | 'pidFile' | 'errorLog' | 'runDir'>, extra = ''): string {
   return `# Written by test/rig/mariadb.ts for a throwaway test server.
 [mysqld]
 datadir = ${box.datadir}
+# Not the shared /tmp: temp-table names carry the server's PID, and servers in other PID namespaces share it.
+tmpdir = ${box.runDir}
 socket = ${box.socket}
 pid-file = ${box.pidFile}
 log-error = ${box.errorLog}
@@ -45,18 +47,29 @@ performance_schema = OFF
 ${extra}`;
 }
 
-let template: string | undefined;
+let template: Promise<string> | undefined;
 
 /** One initialised datadir per test file (install-db costs ~1.5 s); each sandbox copies it. */
-async function templateDatadir(base: string): Promise<string> {
-  if (template) return template;
-  const dir = `${base}/template`;
-  mkdirSync(dir, { mode: 0o755 });
-  const [uid, gid] = await MYSQL_UID_GID();
-  chownSync(dir, uid, gid);
-  await execa('mariadb-install-db', ['--no-defaults', `--datadir=${dir}`, '--user=mysql', '--skip-test-db', '--skip-name-resolve', '--innodb-log-file-size=4M'], { timeout: 60_000 });
-  template = dir;
-  return dir;
+function templateDatadir(base: string): Promise<string> {
+  template ??= (async () => {
+    const dir = `${base}/template`;
+    const tmp = `${base}/template-tmp`;
+    const [uid, gid] = await MYSQL_UID_GID();
+    for (const d of [dir, tmp]) {
+      mkdirSync(d, { mode: 0o755 });
+      chownSync(d, uid, gid);
+    }
+    // --tmpdir (passed on to the bootstrap server): not the shared /tmp, see sandboxConfig.
+    await execa('mariadb-install-db', ['--no-defaults', `--datadir=${dir}`, '--user=mysql', '--skip-test-db', '--skip-name-resolve', '--innodb-log-file-size=4M', `--tmpdir=${tmp}`], { timeout: 120_000 });
+    return dir;
+  })();
+  // A failed install is reported by the test that asked; the next one tries afresh.
+  template.catch(() => {
+    template = undefined;
+    rmSync(`${base}/template`, { recursive: true, force: true });
+    rmSync(`${base}/template-tmp`, { recursive: true, force: true });
+  });
+  return template;
 }
 
 let baseDir: string | undefined;

@@ -63,7 +63,10 @@ mount -t tmpfs -o mode=755 ocft-run-mysqld /run/mysqld
 chown mysql:mysql /run/mysqld
 mkdir -p /var/lib/resource-agents/ocft
 mount -t tmpfs -o mode=755 ocft-cases /var/lib/resource-agents/ocft
-mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db --innodb-log-file-size=4M >"$WORK/install-db.log" 2>&1 || { log "mariadb-install-db failed"; cat "$WORK/install-db.log" >&2; exit 1; }
+# The bootstrap server runs as mysql: it must reach its tmpdir, not the shared /tmp.
+chmod 755 "$WORK"
+mkdir -p "$WORK/tmp" && chown mysql:mysql "$WORK/tmp"
+mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db --innodb-log-file-size=4M --tmpdir="$WORK/tmp" >"$WORK/install-db.log" 2>&1 || { log "mariadb-install-db failed"; cat "$WORK/install-db.log" >&2; exit 1; }
 
 # The shipped case file with only Agent and AgentRoot changed.
 sed -e 's|^\(\s*\)Agent mysql$|\1Agent mysqld|' -e "s|^\(\s*\)AgentRoot .*|\1AgentRoot $AGENTS|" \

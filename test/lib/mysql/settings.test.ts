@@ -1,7 +1,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { readOptionFiles, type OptionEntry } from '../../../lib/mycnf.ts';
-import { resolveBinaryPath, resolveServerSettings, defaultServerBinary } from '../../../lib/mysql/settings.ts';
+import { resolveBinaryPath, resolveServerSettings, defaultServerBinary, unreachableFromVip } from '../../../lib/mysql/settings.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/mycnf/', import.meta.url));
 const fixture = (name: string) => readOptionFiles([`${FIXTURES}${name}`]);
@@ -53,4 +53,24 @@ t.test('binary: a bare name is looked up in PATH', async (t) => {
   t.equal(resolveBinaryPath('mariadbd', '/usr/bin:/usr/sbin', exists), '/usr/sbin/mariadbd');
   t.equal(resolveBinaryPath('no_such', '/usr/bin:/usr/sbin', exists), 'no_such', 'not found: left as given (start says it is missing)');
   t.equal(resolveBinaryPath('/opt/mysqld', '/usr/sbin', exists), '/opt/mysqld', 'a path is taken as given');
+});
+
+t.test('a server clients following the VIP cannot reach', async (t) => {
+  const cases: [Parameters<typeof unreachableFromVip>[0], RegExp | undefined][] = [
+    [{ bindAddress: '127.0.0.1', skipNetworking: false }, /bind-address is 127\.0\.0\.1/],
+    [{ bindAddress: '::1', skipNetworking: false }, /::1/],
+    [{ bindAddress: '0.0.0.0', skipNetworking: false }, undefined],
+    [{ bindAddress: undefined, skipNetworking: false }, undefined],
+    [{ bindAddress: '198.18.4.1', skipNetworking: false }, undefined],
+    [{ bindAddress: undefined, skipNetworking: true }, /skip-networking/],
+  ];
+  for (const [settings, expected] of cases) {
+    const why = unreachableFromVip(settings);
+    if (expected) t.match(why, expected, JSON.stringify(settings));
+    else t.equal(why, undefined, JSON.stringify(settings));
+  }
+  const debian = resolveServerSettings(readOptionFiles(['/x'], { readFile: () => '[mysqld]\nbind-address = 127.0.0.1\n', listDir: () => [] }), {});
+  t.match(unreachableFromVip(debian), /only local clients/, "Debian's default 50-server.cnf");
+  const sandbox = resolveServerSettings(readOptionFiles(['/x'], { readFile: () => '[mysqld]\nskip-networking\n', listDir: () => [] }), {});
+  t.equal(sandbox.skipNetworking, true);
 });
