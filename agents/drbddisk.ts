@@ -33,7 +33,8 @@ const boundFrom = (ctx: AgentContext, param: string) => Math.min(Date.now() + ct
 async function start(ctx: AgentContext): Promise<void> {
   const adm = drbd(ctx);
   const res = adm.resource;
-  const roles = await adm.roles();
+  // Three independent reads: in parallel, each is a cold drbdadm run on the failover path.
+  const [roles, disks, connections] = await Promise.all([adm.roles(), adm.disks(), adm.connections()]);
   if ('lines' in roles) {
     if (roles.lines.every((l) => l.local === 'Primary')) return log.info(`${res} is already Primary`);
     if (roles.lines.some((l) => l.local === 'Unconfigured')) throw new GenericError(`DRBD resource ${res} is not up on this node (Unconfigured); bring it up with drbdadm up ${res}`);
@@ -43,13 +44,11 @@ async function start(ctx: AgentContext): Promise<void> {
   // Never promote stale data: DRBD itself would promote an Outdated or
   // Inconsistent disk while a peer serves reads, and a StandAlone node after
   // split brain, which is how one data set becomes two.
-  const disks = await adm.disks();
   const stale = disks?.find((d) => d.local !== 'UpToDate');
   if (stale) {
     const what = stale.local === 'Diskless' ? 'has no local disk (Diskless)' : `has a local disk that is ${stale.local}, not UpToDate`;
     throw new RefusedError(`DRBD resource ${res} ${what}: refusing to promote it`);
   }
-  const connections = await adm.connections();
   if (connections?.includes('StandAlone')) {
     throw new RefusedError(`DRBD resource ${res} is StandAlone (split brain, or disconnected by hand): refusing to promote; resolve it and reconnect first (drbdadm connect ${res})`);
   }

@@ -121,8 +121,10 @@ if (notes.length) {
 }
 const md = lines.join('\n') + '\n';
 
+// A --quick (smoke) run does not replace the latest full results.
+const base = quick ? 'quick' : 'latest';
 mkdirSync(`${ROOT}/bench/results`, { recursive: true });
-writeFileSync(`${ROOT}/bench/results/latest.md`, md);
-writeFileSync(`${ROOT}/bench/results/latest.json`, JSON.stringify({ machine: m, quick, seconds, rows, rss, notes }, null, 2) + '\n');
+writeFileSync(`${ROOT}/bench/results/${base}.md`, md);
+writeFileSync(`${ROOT}/bench/results/${base}.json`, JSON.stringify({ machine: m, quick, seconds, rows, rss, notes }, null, 2) + '\n');
 process.stdout.write(md);
-process.stderr.write(`bench: wrote bench/results/latest.md and latest.json\n`);
+process.stderr.write(`bench: wrote bench/results/${base}.md and ${base}.json\n`);

@@ -13,7 +13,8 @@
 #   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 2)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
 #
-# Prints a Markdown table and writes bench/results/latest.md and latest.json.
+# Prints a Markdown table and writes bench/results/latest.md and latest.json
+# (a --quick run writes bench/results/quick.md and quick.json instead).
 # Needs root: everything that touches the network happens in two network
 # namespaces made here (198.18.0.0/15), the loop image and MariaDB live in a
 # temporary directory; all of it is removed on exit, also on failure or ^C.
