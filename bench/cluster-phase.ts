@@ -151,17 +151,15 @@ async function main() {
             await cluster.writeRows(1);
             writable[side][0]++;
           } catch { /* not yet accepting writes */ }
-          const [state] = await cluster.states();
-          if (!(state!.vip && state!.mounted && state!.role === 'Primary' && state!.mysqld)) {
-            throw new Error(`takegroup left master1 without the whole group (exit ${take.exitCode}): ${JSON.stringify(state)}`);
-          }
+          const held = (s: Awaited<ReturnType<typeof cluster.nodeState>>) => s.vip && s.mounted && s.role === 'Primary' && s.mysqld;
+          const released = (s: Awaited<ReturnType<typeof cluster.nodeState>>) => !s.vip && !s.mounted && s.role !== 'Primary' && !s.mysqld;
+          const state = await settle(() => cluster.nodeState('master1'), held, side, 'takegroup');
+          if (!held(state)) throw new Error(`takegroup left master1 without the whole group (exit ${take.exitCode}): ${JSON.stringify(state)}`);
           const t1 = performance.now();
           const give = await sb.resourceManager(['givegroup', first]);
           const gaveMs = performance.now() - t1;
-          const [after] = await cluster.states();
-          if (after!.vip || after!.mounted || after!.role === 'Primary' || after!.mysqld) {
-            throw new Error(`givegroup left part of the group held (exit ${give.exitCode}): ${JSON.stringify(after)}`);
-          }
+          const after = await settle(() => cluster.nodeState('master1'), released, side, 'givegroup');
+          if (!released(after)) throw new Error(`givegroup left part of the group held (exit ${give.exitCode}): ${JSON.stringify(after)}`);
           samples.take[side].push(tookMs);
           samples.give[side].push(gaveMs);
           samples.takegive[side].push(tookMs + gaveMs);
@@ -185,6 +183,7 @@ async function main() {
       for (const r of [rows.graceful, rows.failback, rows.crash]) { r.pending = true; r.note = 'skipped (--no-failover)'; }
     } else {
       const failoverFailed: Partial<Record<Side, string>> = { ...failed };
+      const writerStarted: Partial<Record<Side, boolean>> = {};
       const ffail = (side: Side, what: string, error: unknown) => {
         failoverFailed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
         result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
@@ -199,6 +198,7 @@ async function main() {
           await cluster.waitForHolder('master1', 120_000);
           await cluster.waitForSql(60_000);
           cluster.startWriter(50);
+          writerStarted[side] = true;
         } catch (error) {
           ffail(side, 'heartbeat start', error);
         }
@@ -242,7 +242,7 @@ async function main() {
       }
       for (const side of ['ours', 'stock'] as Side[]) {
         const cluster = clusters[side];
-        if (!cluster) continue;
+        if (!cluster || !writerStarted[side]) continue;
         try {
           await cluster.stopWriter();
           if (cluster.committedIds.length) {
@@ -270,6 +270,28 @@ async function main() {
     }
     save();
   }
+}
+
+/**
+ * The node's state right after ResourceManager returned; if it is not the
+ * expected one yet (e.g. a mariadbd still listed for a moment), polls for up
+ * to 3 s and notes how long it took to settle, so a late process is
+ * reported rather than hidden or counted as a failed run.
+ */
+async function settle<S>(probe: () => Promise<S>, ok: (s: S) => boolean, side: Side, after: string): Promise<S> {
+  const t0 = Date.now();
+  let state = await probe();
+  if (ok(state)) return state;
+  const first = JSON.stringify(state);
+  while (Date.now() - t0 < 3000) {
+    await new Promise((r) => setTimeout(r, 50));
+    state = await probe();
+    if (ok(state)) {
+      result.notes.push(`${side}: after ${after} returned, the node reached the expected state only ${Date.now() - t0} ms later (first look: ${first})`);
+      return state;
+    }
+  }
+  return state;
 }
 
 function fill(keys: (keyof typeof rows)[], samples: Record<string, Record<Side, number[]>>, failed: Partial<Record<Side, string>>) {
