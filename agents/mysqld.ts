@@ -8,7 +8,8 @@ import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credenti
 import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
 import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
 import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids } from '../lib/mysql/proc.ts';
-import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, shutdownServer, spawnDetached } from '../lib/mysql/server.ts';
+import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, spawnDetached } from '../lib/mysql/server.ts';
+import { terminate } from '../lib/terminate.ts';
 import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, unreachableFromVip, type ServerSettings } from '../lib/mysql/settings.ts';
 import { parseBoolean } from '../lib/params.ts';
 
@@ -183,16 +184,18 @@ async function stop(ctx: AgentContext): Promise<void> {
       return;
     }
     log.info(`stopping mysqld (pid ${servers.join(', ')}) on ${target.label}: SIGTERM, SIGKILL after ${Math.round(bound / 1000)} s`);
-    const outcome = await shutdownServer(servers, {
+    const outcome = await terminate(servers, {
       termWaitMs: bound,
       killWaitMs: KILL_WAIT_MS,
+      pollMs: 20,
+      resumeStopped: true,
       onKill: (pids) => log.warn(`mysqld (pid ${pids.join(', ')}) did not shut down within ${Math.round(bound / 1000)} s; sending SIGKILL (InnoDB crash recovery will run at the next start)`),
     });
-    if (outcome.continued) log.warn(`mysqld (pid ${servers.join(', ')}) was frozen (SIGSTOP); resumed it so it could shut down cleanly`);
+    if (outcome.resumed.length) log.warn(`mysqld (pid ${servers.join(', ')}) was frozen (SIGSTOP); resumed it so it could shut down cleanly`);
     if (outcome.survivors.length) {
       throw new GenericError(`mysqld (pid ${outcome.survivors.join(', ')}) is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (stuck in the kernel?); it still holds ${target.label}`);
     }
-    if (outcome.killed && target.pidFile) {
+    if (outcome.killed.length && target.pidFile) {
       // A stale pid file is what makes a mysqld_safe respawn; none should be left, but be sure.
       try {
         unlinkSync(target.pidFile);

@@ -49,7 +49,7 @@ function bunCompile(id: string, flags: string[], label: string) {
 }
 
 const current = readFileSync(`${ROOT}/packaging/build.sh`, 'utf8').replace(/\\\n\s*/g, '').match(/bun build (--compile[^\n]*?) bin\/ha-agent\.ts/)?.[1] ?? '';
-bunCompile('bun-esm-split', ['--minify', '--bytecode', '--format', 'esm', '--splitting', '--external', 'execa'], '`bun build --compile --minify --bytecode --format esm --splitting --external execa`');
+bunCompile('bun-min-bc-ext', ['--minify', '--bytecode', '--external', 'execa'], '`bun build --compile --minify --bytecode --external execa`');
 bunCompile('bun-min-bc', ['--minify', '--bytecode'], '`bun build --compile --minify --bytecode`');
 bunCompile('bun-min', ['--minify'], '`bun build --compile --minify`');
 bunCompile('bun-bc', ['--bytecode'], '`bun build --compile --bytecode`');
@@ -143,7 +143,7 @@ const byMedian = (callId: string) =>
   variants.filter((v) => !v.reference && results[v.id]?.[callId]?.ms).sort((a, b) => results[a.id]![callId]!.ms!.median - results[b.id]![callId]!.ms!.median);
 const bestStatus = byMedian('status')[0];
 const bestNode = byMedian('status').find((v) => v.id.startsWith('node'));
-const currentId = variants.find((v) => v.id === 'bun-esm-split')?.id;
+const currentId = variants.find((v) => v.id === 'bun-min-bc-ext')?.id;
 
 const lines: string[] = [];
 lines.push('# Start-up: how the agents are built');

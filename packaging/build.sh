@@ -8,10 +8,11 @@ out=${OUT:-dist/resource.d}
 rm -rf "$out"
 mkdir -p "$out"
 # Type checking is `npm run typecheck` (test/run.sh runs it); the build only bundles.
-# Measured (bench/STARTUP.md): --bytecode is most of the start-up win; ESM
-# with --splitting keeps mysql2 (1 MB) out of every agent but mysqld, and
-# execa is only the Node engine of lib/exec.ts, never reached under Bun.
-./node_modules/.bin/bun build --compile --minify --bytecode --format esm --splitting --external execa \
+# Measured (bench/STARTUP.md): --bytecode is most of the start-up win.
+# execa is only lib/exec.ts's engine under Node, never reached under Bun.
+# (--format esm --splitting would keep mysql2 out of the other agents, but
+# Bun 1.4.5 then breaks mysql2's CommonJS interop inside the executable.)
+./node_modules/.bin/bun build --compile --minify --bytecode --external execa \
   bin/ha-agent.ts --outfile "$out/ha-agent" >/dev/null
 for agent in IPaddr drbddisk Filesystem mysqld; do
   ln -s ha-agent "$out/$agent"

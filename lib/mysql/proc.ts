@@ -42,16 +42,6 @@ export function processCmdline(pid: number): string[] {
   }
 }
 
-/** The state letter of /proc/PID/stat: R, S, D, T (stopped), t (traced), Z. */
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
-}
-
 export function parentPid(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isAlive } from '../terminate.ts';
-import { sleep } from '../wait.ts';
-import { processState } from './proc.ts';
 import type { ServerSettings } from './settings.ts';
 
 /** The server's command line: everything we rely on is explicit, so agent and server agree. */
@@ -84,56 +81,4 @@ export function spawnDetached(binary: string, args: readonly string[], logFile: 
   } finally {
     closeSync(fd);
   }
-}
-
-export interface ShutdownOutcome {
-  /** SIGKILL was needed. */
-  killed: boolean;
-  /** It was frozen (SIGSTOP) and we let it continue so it could shut down cleanly. */
-  continued: boolean;
-  /** Still there after SIGKILL: the honest failure. */
-  survivors: number[];
-}
-
-/**
- * SIGTERM (mysqld's clean shutdown), wait polling at `pollMs`, SIGKILL only
- * after `termWaitMs`. A frozen (SIGSTOPped) server would sit on the pending
- * SIGTERM until the bound runs out, then die without its clean shutdown;
- * resuming it lets it flush and exit as asked instead. A traced process
- * (state t) cannot be resumed that way and goes the SIGKILL route.
- */
-export async function shutdownServer(
-  pids: readonly number[],
-  { termWaitMs, killWaitMs, pollMs = 20, onKill }: { termWaitMs: number; killWaitMs: number; pollMs?: number; onKill?: (pids: number[]) => void },
-): Promise<ShutdownOutcome> {
-  let continued = false;
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // Gone already.
-    }
-  };
-  for (const pid of pids) {
-    signal(pid, 'SIGTERM');
-    if (processState(pid) === 'T') {
-      signal(pid, 'SIGCONT');
-      continued = true;
-    }
-  }
-  const waitForExit = async (targets: number[], ms: number) => {
-    const deadline = Date.now() + ms;
-    let alive = targets.filter(isAlive);
-    while (alive.length && Date.now() < deadline) {
-      await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
-      alive = alive.filter(isAlive);
-    }
-    return alive;
-  };
-  const afterTerm = await waitForExit([...pids], termWaitMs);
-  if (afterTerm.length === 0) return { killed: false, continued, survivors: [] };
-  onKill?.(afterTerm);
-  for (const pid of afterTerm) signal(pid, 'SIGKILL');
-  const survivors = await waitForExit(afterTerm, killWaitMs);
-  return { killed: true, continued, survivors };
 }
