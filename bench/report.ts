@@ -24,7 +24,7 @@ function machine(stock: Record<string, string>): Machine {
   const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const binary = `${AGENTS}/ha-agent`;
   const size = existsSync(binary) ? `${(statSync(binary).size / 1048576).toFixed(0)} MiB` : '?';
-  const buildLine = readFileSync(`${ROOT}/packaging/build.sh`, 'utf8').match(/bun build[^\n>]*/)?.[0]?.replace(/\s+/g, ' ').trim() ?? 'packaging/build.sh';
+  const buildLine = readFileSync(`${ROOT}/packaging/build.sh`, 'utf8').replace(/\\\n\s*/g, ' ').match(/bun build[^\n>]*/)?.[0]?.replace(/\s+/g, ' ').trim() ?? 'packaging/build.sh';
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     nproc: Number(out('nproc', [])),

@@ -360,7 +360,8 @@ export class Cluster {
     if (!sb?.alive) return state;
     const r = await sb.sh(
       'ip -o -4 addr show dev eth1; echo "--"; grep -c " /data " /proc/self/mountinfo; echo "--"; drbdadm role data 2>&1; echo "--"; ' +
-        'pgrep -x mariadbd >/dev/null && echo mysqld; pgrep -x heartbeat >/dev/null && echo heartbeat; true',
+        // ps, not pgrep: an exited mysqld waiting for PID 1 to reap it is a zombie, not a server.
+        'ps -C mariadbd -o stat= | grep -qv "^Z" && echo mysqld; pgrep -x heartbeat >/dev/null && echo heartbeat; true',
     );
     const [addrs = '', mounts = '', role = '', procs = ''] = r.stdout.split('--\n');
     state.vip = addrs.includes(` ${VIP}/`);
