@@ -9,18 +9,10 @@
 import { appendFileSync, chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hyperfineInterleaved, peakRssKiB, runTimed, sh, stats, type Ran } from './lib/measure.ts';
+import { phaseArgs } from './lib/args.ts';
 import type { PhaseResult, Row, RssRow, Side } from './lib/types.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback?: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
-const quick = argv.includes('--quick');
-const TMP = opt('--tmp')!;
-const AGENTS = resolve(opt('--agents', `${ROOT}/dist/resource.d`)!);
-const OUT = opt('--out', `${TMP}/agents.json`)!;
+const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('agents.json');
 const STATE = `${TMP}/cleanup.state`;
 const only = opt('--only')?.split(',');
 

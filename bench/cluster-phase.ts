@@ -7,18 +7,10 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stats } from './lib/measure.ts';
+import { phaseArgs } from './lib/args.ts';
 import type { PhaseResult, Row, Side } from './lib/types.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback?: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
-const quick = argv.includes('--quick');
-const TMP = opt('--tmp')!;
-const AGENTS = resolve(opt('--agents', `${ROOT}/dist/resource.d`)!);
-const OUT = opt('--out', `${TMP}/cluster.json`)!;
+const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 // Slow rows, few samples: each failover cycle is graceful failover, failback,
 // crash failover (then, unless it is the last cycle, master1's return: a
 // second failback sample).
