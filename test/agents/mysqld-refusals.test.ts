@@ -135,21 +135,31 @@ t.test('a server that exits during startup: start fails at once, naming the exit
   t.same(serverPidsOn(box.datadir), [], 'nothing left running');
 });
 
-t.test('a server that never becomes ready (socket there, no handshake): start fails at its timeout, saying so', async (t) => {
+t.test('a server that never becomes ready (frozen before its handshake): start fails at its timeout, saying so', async (t) => {
   const box = await makeSandbox('slow');
-  // init-file runs after the socket is listening and before connections are served.
-  writeFileSync(`${box.root}/init.sql`, 'SELECT SLEEP(60);\n');
-  chmodSync(`${box.root}/init.sql`, 0o644);
-  writeFileSync(box.config, `${readFileSync(box.config, 'utf8')}init-file = ${box.root}/init.sql\n`);
   const started = Date.now();
-  let r = await runOcf('mysqld', 'start', box.ocfParams, { env: { OCF_RESKEY_CRM_meta_timeout: '6000' } });
+  const starting = runOcf('mysqld', 'start', box.ocfParams, { env: { OCF_RESKEY_CRM_meta_timeout: '6000' } });
+  // Freeze the server the moment it exists: its socket may appear (the kernel
+  // queues connections) but no handshake ever comes. SIGSTOP, unlike a slow
+  // init-file, cannot race the server into readiness on a busy machine.
+  let frozen: number | undefined;
+  while (frozen === undefined && Date.now() - started < 5000) {
+    frozen = serverPidsOn(box.datadir)[0];
+    if (frozen === undefined) await new Promise((r) => setTimeout(r, 2));
+  }
+  t.ok(frozen, 'the agent started a server');
+  if (frozen) process.kill(frozen, 'SIGSTOP');
+  t.teardown(() => {
+    if (frozen) try { process.kill(frozen, 'SIGCONT'); } catch { /* gone */ }
+  });
+  let r = await starting;
   const took = Date.now() - started;
   t.equal(r.exitCode, 1, 'start fails');
   t.match(r.stderr, /ocf-exit-reason:mysqld \(pid \d+\) did not accept a connection on .*mysqld\.sock within 6 s.*left running/, 'says what it waited for');
   t.ok(took < 15_000, `within the action timeout (${took} ms)`);
   t.equal(serverPidsOn(box.datadir).length, 1, 'the server is left running (it may be recovering); stop is the caller\'s next step');
   r = await runOcf('mysqld', 'stop', { ...box.ocfParams, shutdown_timeout: '10' });
-  t.equal(r.exitCode, 0, `stop ends it: ${r.stderr}`);
+  t.equal(r.exitCode, 0, `stop ends it (resuming the frozen server for a clean shutdown): ${r.stderr}`);
   t.same(serverPidsOn(box.datadir), [], 'gone');
 });
 
