@@ -4,15 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { cliOptions } from './lib/args.ts';
 import type { Stats } from './lib/measure.ts';
 import type { Machine, PhaseResult, Row, RssRow } from './lib/types.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback?: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const { ROOT, argv, opt } = cliOptions();
 const TMP = opt('--tmp')!;
 const AGENTS = opt('--agents', `${ROOT}/dist/resource.d`)!;
 const quick = argv.includes('--quick');

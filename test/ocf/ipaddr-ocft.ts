@@ -1,3 +1,4 @@
+import type { Test } from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
@@ -101,4 +102,22 @@ export async function runOcftSuite(tag: string, configName: string): Promise<Ocf
     await destroy();
     throw error;
   }
+}
+
+/**
+ * Every case of the shipped file was reported, in order, and passed; a case in
+ * `notApplicable` must instead fail, with its recorded reason in the message.
+ */
+export function checkEveryCase(t: Test, run: OcftRun, expectedCount: number, notApplicable: Record<number, string> = {}): OcftCase[] {
+  const expected = caseNames(run.config);
+  t.equal(expected.length, expectedCount, `the shipped file has ${expectedCount} cases`);
+  t.equal(run.cases.length, expected.length, `ocft reported every case\n${run.output}`);
+  for (const [index, name] of expected.entries()) {
+    const result = run.cases[index];
+    t.equal(result?.name, name, `case ${index} is "${name}"`);
+    const reason = notApplicable[index];
+    if (reason) t.notOk(result?.ok, `case ${index} "${name}" does not apply: ${reason}`);
+    else t.ok(result?.ok, `case ${index} "${name}" passes${result?.detail ? `: ${result.detail}` : ''}`);
+  }
+  return run.cases;
 }
