@@ -3,7 +3,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { resolve } from 'node:path';
 import { cliOptions } from './lib/args.ts';
 import type { Stats } from './lib/measure.ts';
 import type { Machine, PhaseResult, Row, RssRow } from './lib/types.ts';
