@@ -4,6 +4,7 @@
 // `ha-agent --agent NAME ...` does the same by hand.
 import { AGENTS } from '../agents/index.ts';
 import { runAgent } from '../lib/dispatch.ts';
+import { writeStderr } from '../lib/stdio.ts';
 
 function invokedName(): string {
   // Bun's compiled binaries keep the name we were called by in argv0; under Node it is the script.
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
   }
   const load = AGENTS[name];
   if (!load) {
-    process.stderr.write(
+    writeStderr(
       `ha-agent: called as ${JSON.stringify(name)}, which is none of ${Object.keys(AGENTS).join(', ')}\n` +
         `usage: ha-agent --agent {${Object.keys(AGENTS).join('|')}} ARGS... ACTION (or call it through a link with the agent's name)\n`,
     );

@@ -6,6 +6,7 @@ import { log } from './log.ts';
 import { helpText, metadataXml } from './metadata.ts';
 import { paramsFromOcfEnv, paramsFromV1Args, resolveParams } from './params.ts';
 import { statusLine } from './status-text.ts';
+import { writeStderr, writeStdout } from './stdio.ts';
 
 export interface AgentIo {
   stdout: (text: string) => void;
@@ -13,8 +14,8 @@ export interface AgentIo {
 }
 
 const processIo: AgentIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: writeStdout,
+  stderr: writeStderr,
 };
 
 const V1_ACTIONS = ['start', 'stop', 'status', 'monitor', 'validate-all'];

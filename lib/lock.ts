@@ -1,5 +1,4 @@
 import { closeSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { TimeoutError } from './errors.ts';
 import { log } from './log.ts';
 
@@ -44,6 +43,7 @@ async function tryLockFunction(): Promise<TryLock> {
     return (fd) => libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0;
   }
   // Node has no flock(2); flock(1) locks the open file description we hand it as fd 3, which we keep.
+  const { spawnSync } = await import('node:child_process');
   return (fd) => spawnSync('flock', ['-x', '-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status === 0;
 }
 

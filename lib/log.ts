@@ -1,6 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { isatty } from 'node:tty';
+import { isTerminal, writeStderr } from './stdio.ts';
 
 // Mirrors __ha_log / ha_debug / ocf_log from resource-agents' ocf-shellfuncs
 // line for line, so our lines sit in heartbeat's logs exactly like the
@@ -57,13 +56,15 @@ export interface LogSink {
 const realSink: LogSink = {
   append(target, line) {
     try {
-      if (target === 'stderr') process.stderr.write(line);
+      if (target === 'stderr') writeStderr(line);
       else appendFileSync(target, line);
     } catch {
       // A log we cannot write must never turn a good stop into a failed one.
     }
   },
   syslog(tag, priority, message) {
+    // Loaded here, not at import: node:child_process costs every call a few ms in the Bun binary, and syslog is opt-in.
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
     spawnSync('logger', ['-t', tag, '-p', priority, message], { stdio: 'ignore', timeout: 5000 });
   },
 };
@@ -71,16 +72,22 @@ const realSink: LogSink = {
 export class Logger {
   private name = 'ha-agent';
   private env: NodeJS.ProcessEnv = process.env;
-  private stdinIsTty = false;
+  /** Asked only when a line is logged: most status calls log nothing. */
+  private stdinIsTtyOverride: boolean | undefined;
   private sink: LogSink = realSink;
   private now: () => Date = () => new Date();
 
   configure(options: { name: string; env?: NodeJS.ProcessEnv; stdinIsTty?: boolean; sink?: LogSink; now?: () => Date }): void {
     this.name = options.name;
     this.env = options.env ?? process.env;
-    this.stdinIsTty = options.stdinIsTty ?? isatty(0);
+    this.stdinIsTtyOverride = options.stdinIsTty;
     if (options.sink) this.sink = options.sink;
     if (options.now) this.now = options.now;
+  }
+
+  private get stdinIsTty(): boolean {
+    this.stdinIsTtyOverride ??= isTerminal(0);
+    return this.stdinIsTtyOverride;
   }
 
   get tag(): string {
