@@ -6,6 +6,7 @@
 // Usage (from run.sh): bun bench/cluster-phase.ts --tmp DIR --agents DIR --out FILE [--quick] [--no-failover]
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { measureFloor, noopResourceDir } from './floor.ts';
 import { stats } from './lib/measure.ts';
 import { phaseArgs } from './lib/args.ts';
 import type { PhaseResult, Row, Side } from './lib/types.ts';
@@ -19,7 +20,7 @@ const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '2'));
 const withFailover = !argv.includes('--no-failover');
 const ID = opt('--id', `bn${process.pid}`)!;
 
-const result: PhaseResult & { stock?: Record<string, string> } = { rows: [], rss: [], notes: [] };
+const result: PhaseResult & { stock?: Record<string, string>; floor?: unknown } = { rows: [], rss: [], notes: [] };
 const rows = {
   take: { id: 'group.take', section: 'group', label: 'ResourceManager takegroup (tutorial group)', unit: 'ms' } as Row,
   give: { id: 'group.give', section: 'group', label: 'ResourceManager givegroup (tutorial group)', unit: 'ms' } as Row,
@@ -85,6 +86,7 @@ async function main() {
   const { Cluster, GROUP, sleep } = mod;
   const dirs: Record<Side, string> = { ours: AGENTS, stock: stockResourceDir() };
   const clusters: Partial<Record<Side, Awaited<ReturnType<typeof Cluster.create>>>> = {};
+  let floorCluster: Awaited<ReturnType<typeof Cluster.create>> | undefined;
   const samples = {
     take: { ours: [] as number[], stock: [] as number[] },
     give: { ours: [] as number[], stock: [] as number[] },
@@ -252,6 +254,27 @@ async function main() {
       rows.graceful.note = 'time from `heartbeat -k` on master1 to the first acknowledged write served by master2';
     }
     result.rows.push(rows.graceful, rows.failback, rows.crash);
+    save();
+
+    // ---- the floor: heartbeat and ResourceManager alone, with no-op scripts
+    for (const side of ['ours', 'stock'] as Side[]) {
+      await clusters[side]?.destroy().catch((error: Error) => result.notes.push(`${side} cluster teardown: ${error.message}`));
+      delete clusters[side];
+    }
+    process.stderr.write('bench: the same rounds with no-op resource scripts (heartbeat\'s own cost)\n');
+    try {
+      floorCluster = await Cluster.create({ id: `${ID}-n`, agentsDir: noopResourceDir(TMP), workBase: TMP });
+      const floor = await measureFloor(floorCluster, first, GROUP_ROUNDS, withFailover ? FAILOVER_CYCLES : 0);
+      const ms = (xs: number[]) => `${Math.round(stats(xs)!.median)} ms`;
+      rows.takegive.note += `; with no-op scripts (ResourceManager alone) ${ms(floor.takegive)} (take ${ms(floor.take)}, give ${ms(floor.give)}), n=${floor.takegive.length}`;
+      if (floor.crash.length) {
+        const crash = stats(floor.crash)!;
+        rows.crash.note += `; with no-op scripts, master2's last start is called ${(crash.median / 1000).toFixed(2)} s after the crash (${(crash.min / 1000).toFixed(2)}–${(crash.max / 1000).toFixed(2)} s, n=${crash.n}): heartbeat's own floor`;
+      }
+      result.floor = floor;
+    } catch (error) {
+      result.notes.push(`no-op (floor) cluster: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
+    }
   } finally {
     for (const side of ['ours', 'stock'] as Side[]) {
       try {
@@ -260,6 +283,7 @@ async function main() {
         result.notes.push(`${side} cluster teardown: ${(error as Error).message}`);
       }
     }
+    await floorCluster?.destroy().catch((error: Error) => result.notes.push(`no-op cluster teardown: ${error.message}`));
     save();
   }
 }
