@@ -55,16 +55,24 @@ bunCompile('bun-min', ['--minify'], '`bun build --compile --minify`');
 bunCompile('bun-bc', ['--bytecode'], '`bun build --compile --bytecode`');
 bunCompile('bun-plain', [], '`bun build --compile`');
 
-// Floors: what any program pays before our code runs.
+// Floors: what any program pays before our code runs. Two Bun one-liners
+// print the same line: with write(2), as the agents do (lib/stdio.ts), and
+// through process.stdout, whose stream layer alone costs about as much again.
 {
-  const hello = `${DIR}/hello.ts`;
-  writeFileSync(hello, "process.stdout.write('running\\n');\n");
-  const out = `${DIR}/bun-floor`;
-  try {
-    sh(BUN, ['build', '--compile', '--minify', '--bytecode', hello, '--outfile', out]);
-    variants.push({ id: 'bun-floor', label: 'reference: a one-line program, same Bun build', exec: [out], file: out, reference: true });
-  } catch (error) {
-    notes.push(`Bun floor: build failed: ${(error as Error).message.split('\n')[0]}`);
+  const floors = [
+    { id: 'bun-floor', source: "import { writeSync } from 'node:fs';\nwriteSync(1, 'running\\n');\n", label: 'reference: a one-line program printing with write(2), same Bun build' },
+    { id: 'bun-floor-stream', source: "process.stdout.write('running\\n');\n", label: 'reference: the same line through `process.stdout` (Node\'s stream layer), same Bun build' },
+  ];
+  for (const floor of floors) {
+    const src = `${DIR}/${floor.id}.ts`;
+    writeFileSync(src, floor.source);
+    const out = `${DIR}/${floor.id}`;
+    try {
+      sh(BUN, ['build', '--compile', '--minify', '--bytecode', src, '--outfile', out]);
+      variants.push({ id: floor.id, label: floor.label, exec: [out], file: out, reference: true });
+    } catch (error) {
+      notes.push(`${floor.id}: build failed: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
   variants.push({ id: 'sh-floor', label: 'reference: `/bin/sh -c :` (dash, what a shell agent pays to start)', exec: ['/bin/sh', '-c', ':'], file: '/bin/sh', reference: true });
 }
@@ -178,6 +186,8 @@ const floor = results['bun-floor']?.status?.ms?.median;
 if (floor !== undefined && currentId && results[currentId]?.status?.ms) {
   const cur = results[currentId]!.status!.ms!.median;
   lines.push(`Of the current build's ${cur.toFixed(1)} ms \`status\`, ${floor.toFixed(1)} ms is what a one-line Bun program built the same way costs; the agent code adds ${(cur - floor).toFixed(1)} ms.`);
+  const stream = results['bun-floor-stream']?.status?.ms?.median;
+  if (stream !== undefined) lines.push(`Printing that one line through \`process.stdout\` instead of write(2) costs ${(stream - floor).toFixed(1)} ms more: why lib/stdio.ts exists.`);
   lines.push('');
 }
 lines.push('Notes:');
