@@ -43,7 +43,8 @@ async function tryLockFunction(): Promise<TryLock> {
     return (fd) => libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0;
   }
   // Node has no flock(2); flock(1) locks the open file description we hand it as fd 3, which we keep.
-  const { spawnSync } = await import('node:child_process');
+  // Sync and loaded only here: the Bun binary never needs it; Node SEA with a code cache cannot import().
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
   return (fd) => spawnSync('flock', ['-x', '-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status === 0;
 }
 
