@@ -102,7 +102,7 @@ async function start(ctx: AgentContext): Promise<void> {
   const args = serverArguments(settings, defaultsFile, additional);
   const logStart = fileSize(settings.logError);
   log.info(`starting ${settings.binary} on ${settings.datadir} (socket ${settings.socket})`);
-  const child = spawnDetached(settings.binary, args, settings.logError, owner.uid, group);
+  const child = await spawnDetached(settings.binary, args, settings.logError, owner.uid, group);
   const serverAlive = () => child.exit() === undefined;
   const { waitForMysqlReady } = await import('../lib/mysql/client.ts');
   const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, intervalMs: 25, serverAlive });

@@ -111,3 +111,46 @@ async function runWithBun(command: string, args: readonly string[], options: Run
     notFound: false,
   };
 }
+
+export interface DetachedProcess {
+  pid: number;
+  /** undefined while it runs (as far as this process can see); how it ended once it has. */
+  exit(): string | undefined;
+}
+
+/**
+ * Starts a daemon-like program in its own session (setsid): stdin closed,
+ * stdout and stderr to `outputFd` or nowhere, so it outlives the agent and
+ * no caller capturing our output waits for it. Throws when it cannot be run.
+ * Under Bun this is Bun.spawn: node:child_process would cost the call ~7 ms
+ * and ~5 MiB (bench/STARTUP.md's method, measured on the agent binary).
+ */
+export async function startDetached(command: string, args: readonly string[], options: { outputFd?: number; cwd?: string } = {}): Promise<DetachedProcess> {
+  const out = options.outputFd ?? 'ignore';
+  let exited: string | undefined;
+  const describe = (code: number | null | undefined, signal: string | number | null | undefined) =>
+    signal ? `was killed by ${typeof signal === 'number' ? `signal ${signal}` : signal}` : `exited with status ${code}`;
+  if (process.versions.bun) {
+    const child = Bun.spawn([command, ...args], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: options.cwd,
+      onExit: (_proc, code, signal) => {
+        exited = describe(code, signal);
+      },
+    });
+    child.unref();
+    return { pid: child.pid, exit: () => exited };
+  }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(command, [...args], { detached: true, stdio: ['ignore', out, out], cwd: options.cwd });
+  child.on('exit', (code, signal) => {
+    exited = describe(code, signal);
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', reject);
+  });
+  child.unref();
+  return { pid: child.pid!, exit: () => exited };
+}

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { startDetached } from '../exec.ts';
 import { lockDirectory } from '../lock.ts';
 import { isAlive, terminate } from '../terminate.ts';
 
@@ -59,16 +60,10 @@ export function isOurAnnouncer(record: AnnouncerRecord): boolean {
 }
 
 export async function startAnnouncer(env: NodeJS.ProcessEnv, ip: string, argv: readonly string[]): Promise<AnnouncerRecord> {
-  const { spawn } = await import('node:child_process');
   // Own session and no inherited pipes: heartbeat's or a test's capture of
   // our stdout must not wait for the announcer, nor a killed process group take it.
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', () => resolve());
-    child.once('error', reject);
-  });
-  child.unref();
-  const record: AnnouncerRecord = { pid: child.pid!, argv: [...argv] };
+  const child = await startDetached(argv[0]!, argv.slice(1));
+  const record: AnnouncerRecord = { pid: child.pid, argv: [...argv] };
   mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
   writeFileSync(announcerStatePath(env, ip), `${JSON.stringify(record)}\n`);
   return record;

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { GenericError } from '../errors.ts';
+import { startDetached } from '../exec.ts';
 import type { ServerSettings } from './settings.ts';
 
 /** The server's command line: everything we rely on is explicit, so agent and server agree. */
@@ -61,23 +62,15 @@ export interface StartedServer {
  * agent), output appended to the error log so even a failure before the
  * server opens its log is there to quote.
  */
-export function spawnDetached(binary: string, args: readonly string[], logFile: string, uid: number, gid: number): StartedServer {
+export async function spawnDetached(binary: string, args: readonly string[], logFile: string, uid: number, gid: number): Promise<StartedServer> {
   const created = !existsSync(logFile);
   const fd = openSync(logFile, 'a', 0o640);
   // A log we created as root must stay writable by the server after FLUSH LOGS reopens it.
   if (created) chownSync(logFile, uid, gid);
-  let exited: string | undefined;
   try {
-    const child = spawn(binary, [...args], { detached: true, stdio: ['ignore', fd, fd], cwd: '/' });
-    child.on('exit', (code, signal) => {
-      exited = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-    });
-    child.on('error', (error) => {
-      exited = `could not be run: ${error.message}`;
-    });
-    child.unref();
-    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
-    return { pid: child.pid, exit: () => exited };
+    return await startDetached(binary, args, { outputFd: fd, cwd: '/' });
+  } catch (error) {
+    throw new GenericError(`${binary} could not be run: ${(error as Error).message}`);
   } finally {
     closeSync(fd);
   }
