@@ -250,7 +250,7 @@ async function main() {
       }
       fill(['graceful', 'failback', 'crash'], samples, failoverFailed);
       const deadtime = mod.DEFAULT_TIMINGS.deadtime;
-      rows.crash.note = `deadtime ${deadtime} s, keepalive ${mod.DEFAULT_TIMINGS.keepalive} (target: deadtime + ≤ 0.7 s = ${(deadtime + 0.7).toFixed(1)} s); the client writes every 50 ms`;
+      rows.crash.note = `deadtime ${deadtime} s, keepalive ${mod.DEFAULT_TIMINGS.keepalive} (target: deadtime + ≤ 0.7 s = ${(deadtime + 0.7).toFixed(1)} s); the client writes every 50 ms (connect timeout 200 ms)`;
       rows.graceful.note = 'time from `heartbeat -k` on master1 to the first acknowledged write served by master2';
     }
     result.rows.push(rows.graceful, rows.failback, rows.crash);
