@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, posix } from 'node:path';
 import type { AgentContext, AgentDefinition, Params } from '../lib/agent.ts';
 import { describeDeviceSpec, parseDeviceSpec, resolveBlockDevice, resolveDevicePath, type DeviceSpec, type ResolvedDevice } from '../lib/block-device.ts';
@@ -11,6 +10,7 @@ import { canonicalMountPoint, isPathUnder, mountsBelow, mountsInOtherNamespaces,
 import { findHolders, selfAndAncestors } from '../lib/proc-holders.ts';
 import { terminate } from '../lib/terminate.ts';
 import { sleep } from '../lib/wait.ts';
+import { hostName } from '../lib/host.ts';
 
 // Filesystem: mount one filesystem on one directory, never twice, and get it
 // off again for sure. Mount state comes from /proc/self/mountinfo; a mount is
@@ -202,7 +202,7 @@ async function unmountOne(ctx: AgentContext, target: MountEntry, forceUnmount: b
 function statusFilePath(ctx: AgentContext, directory: string): string {
   const prefix = ctx.params.get('statusfile_prefix') || DEFAULT_STATUSFILE_PREFIX;
   const clone = ctx.env.OCF_RESKEY_CRM_meta_clone ? `_${ctx.env.OCF_RESKEY_CRM_meta_clone}` : '';
-  return `${directory}/${prefix}${ctx.env.OCF_RESOURCE_INSTANCE ?? ''}${clone}_${hostname()}`;
+  return `${directory}/${prefix}${ctx.env.OCF_RESOURCE_INSTANCE ?? ''}${clone}_${hostName()}`;
 }
 
 async function stop(ctx: AgentContext): Promise<void> {

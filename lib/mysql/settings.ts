@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { MYSQLD_SAFE_GROUPS, OPTION_OFF, SERVER_GROUPS, effectiveOptions, type OptionEntry } from '../mycnf.ts';
+import { hostName } from '../host.ts';
 
 // What the server will use: its option files as the server reads them,
 // [mysqld_safe] where mysqld_safe would pass it on, and the agent's
@@ -70,7 +70,7 @@ export function resolveBinaryPath(binary: string, path: string | undefined, exis
 }
 
 /** Pure: option entries (already read) + parameters → what the server will use. */
-export function resolveServerSettings(entries: readonly OptionEntry[], overrides: SettingOverrides, host: string = hostname(), binaryExists?: (path: string) => boolean): ServerSettings {
+export function resolveServerSettings(entries: readonly OptionEntry[], overrides: SettingOverrides, host: string = hostName(), binaryExists?: (path: string) => boolean): ServerSettings {
   const server = effectiveOptions(entries, SERVER_GROUPS);
   const safe = effectiveOptions(entries, MYSQLD_SAFE_GROUPS);
   const option = (name: string): string | undefined => {
