@@ -5,12 +5,12 @@ import { describeDeviceSpec, parseDeviceSpec, resolveBlockDevice, resolveDeviceP
 import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, UsageError } from '../lib/errors.ts';
 import { run } from '../lib/exec.ts';
 import { fsckNeeded, runFsck, type FsckMode } from '../lib/fsck.ts';
+import { hostName } from '../lib/host.ts';
 import { log } from '../lib/log.ts';
 import { canonicalMountPoint, isPathUnder, mountsBelow, mountsInOtherNamespaces, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
 import { findHolders, selfAndAncestors } from '../lib/proc-holders.ts';
 import { terminate } from '../lib/terminate.ts';
 import { sleep } from '../lib/wait.ts';
-import { hostName } from '../lib/host.ts';
 
 // Filesystem: mount one filesystem on one directory, never twice, and get it
 // off again for sure. Mount state comes from /proc/self/mountinfo; a mount is

@@ -55,8 +55,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   }
 }
 
-/** Epoch ms of the first `mysqld start` stamp on `node` at or after `since`. */
-function lastStartStamp(cluster: Cluster, node: NodeName, since: number): number | undefined {
+/** Epoch ms of the first `mysqld start` (the group's last resource) on `node` at or after `since`. */
+function mysqldStartedAt(cluster: Cluster, node: NodeName, since: number): number | undefined {
   const stamps = cluster
     .nodeLog(node, STAMP_LOG)
     .split('\n')
@@ -99,7 +99,7 @@ export async function measureFloor(cluster: Cluster, firstResource: string, grou
     const t = Date.now();
     await cluster.crashNode('master1');
     let stamp: number | undefined;
-    await waitFor('master2 taking over', async () => (stamp = lastStartStamp(cluster, 'master2', t)) !== undefined, 60_000);
+    await waitFor('master2 taking over', async () => (stamp = mysqldStartedAt(cluster, 'master2', t)) !== undefined, 60_000);
     samples.crash.push(stamp! - t);
     await cluster.stopHeartbeat('master2');
     await cluster.bootNode('master1');

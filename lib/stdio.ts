@@ -2,8 +2,8 @@ import { fstatSync, writeSync } from 'node:fs';
 
 // An agent writes a line or two and exits. In the Bun-compiled binary the
 // first touch of process.stdout, process.stderr or node:tty builds Node's
-// stream and tty machinery: 15–20 ms each, as much again as the whole rest
-// of a `status` call (bench/STARTUP.md). Plain write(2) on fds 1 and 2 and an
+// stream and tty machinery: ~17–24 ms each, more than the whole rest of a
+// `status` call (bench/STARTUP.md). Plain write(2) on fds 1 and 2 and an
 // fstat for "is stdin a terminal" cost well under a millisecond.
 
 const EAGAIN_WAIT_MS = 2;

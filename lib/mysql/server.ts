@@ -1,7 +1,7 @@
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GenericError } from '../errors.ts';
-import { startDetached } from '../exec.ts';
+import { startDetached, type DetachedProcess } from '../exec.ts';
 import type { ServerSettings } from './settings.ts';
 
 /** The server's command line: everything we rely on is explicit, so agent and server agree. */
@@ -51,18 +51,12 @@ export function logTail(path: string, from: number, lines = 5): string[] {
   }
 }
 
-export interface StartedServer {
-  pid: number;
-  /** undefined while it runs; its exit code or signal once it has exited. */
-  exit(): string | undefined;
-}
-
 /**
  * Starts the server in its own session, detached from us (it outlives the
  * agent), output appended to the error log so even a failure before the
  * server opens its log is there to quote.
  */
-export async function spawnDetached(binary: string, args: readonly string[], logFile: string, uid: number, gid: number): Promise<StartedServer> {
+export async function spawnDetached(binary: string, args: readonly string[], logFile: string, uid: number, gid: number): Promise<DetachedProcess> {
   const created = !existsSync(logFile);
   const fd = openSync(logFile, 'a', 0o640);
   // A log we created as root must stay writable by the server after FLUSH LOGS reopens it.
