@@ -3,6 +3,7 @@
 // keep a state file. A takeover can never be faster than this, whatever the
 // agents do; the agents' share of a row is what lies above it.
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { pollUntil } from '../lib/wait.ts';
 import type { Cluster as ClusterClass, NodeName } from '../test/rig/cluster.ts';
 
 type Cluster = Awaited<ReturnType<typeof ClusterClass.create>>;
@@ -48,11 +49,8 @@ async function heldCount(cluster: Cluster, node: NodeName): Promise<number> {
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`no-op cluster: ${what} not reached within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const reached = await pollUntil(async () => ((await check()) ? true : undefined), { intervalMs: 50, timeoutMs });
+  if (!reached) throw new Error(`no-op cluster: ${what} not reached within ${timeoutMs} ms`);
 }
 
 /** Epoch ms of the first `mysqld start` (the group's last resource) on `node` at or after `since`. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CommandFailedError, NotInstalledError, TimeoutError } from '../../lib/errors.ts';
 import { run, startDetached } from '../../lib/exec.ts';
 import { terminate } from '../../lib/terminate.ts';
+import { pollUntil } from '../../lib/wait.ts';
 
 // The engine under test here is Node's (execa, node:child_process); the Bun
 // engine of the same functions is what the built agents run in every agent test.
@@ -13,11 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'exec-test-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 const sessionOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3]);
-const waitFor = async (check: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  return check();
-};
+const waitFor = async (check: () => boolean) => (await pollUntil(() => (check() ? true : undefined), { intervalMs: 10, timeoutMs: 5000 })) ?? false;
 
 t.test('run: output, failures and missing programs become typed results', async (t) => {
   const ok = await run('sh', ['-c', 'echo out; echo err >&2']);
