@@ -3,9 +3,29 @@ import type { AgentDefinition } from './agent.ts';
 const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+export interface OcfAction {
+  name: string;
+  timeout: string;
+  interval?: string;
+  depth?: number;
+}
+
+/** The actions meta-data advertises (and the man page lists), with default timeouts. */
+export function ocfActions(definition: AgentDefinition): OcfAction[] {
+  const t = definition.timeouts;
+  return [
+    { name: 'start', timeout: `${t.start}s` },
+    { name: 'stop', timeout: `${t.stop}s` },
+    { name: 'status', timeout: `${t.monitor}s` },
+    { name: 'monitor', depth: 0, timeout: `${t.monitor}s`, interval: '10s' },
+    { name: 'monitor', depth: 10, timeout: `${t.monitor}s`, interval: '30s' },
+    { name: 'meta-data', timeout: '5s' },
+    { name: 'validate-all', timeout: '20s' },
+  ];
+}
+
 /** OCF meta-data, valid against ra-api-1.dtd. */
 export function metadataXml(definition: AgentDefinition): string {
-  const t = definition.timeouts;
   const params = definition.params
     .map((p) => {
       const attrs = [`name="${p.name}"`, `unique="${p.unique ? 1 : 0}"`, `required="${p.required ? 1 : 0}"`].join(' ');
@@ -19,6 +39,9 @@ export function metadataXml(definition: AgentDefinition): string {
       ].join('\n');
     })
     .join('\n');
+  const actions = ocfActions(definition)
+    .map((a) => `<action name="${a.name}"${a.depth !== undefined ? ` depth="${a.depth}"` : ''} timeout="${a.timeout}"${a.interval ? ` interval="${a.interval}"` : ''} />`)
+    .join('\n');
   return `<?xml version="1.0"?>
 <!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
 <resource-agent name="${definition.name}" version="${definition.version}">
@@ -29,13 +52,7 @@ export function metadataXml(definition: AgentDefinition): string {
 ${params}
 </parameters>
 <actions>
-<action name="start" timeout="${t.start}s" />
-<action name="stop" timeout="${t.stop}s" />
-<action name="status" timeout="${t.monitor}s" />
-<action name="monitor" depth="0" timeout="${t.monitor}s" interval="10s" />
-<action name="monitor" depth="10" timeout="${t.monitor}s" interval="30s" />
-<action name="meta-data" timeout="5s" />
-<action name="validate-all" timeout="20s" />
+${actions}
 </actions>
 </resource-agent>
 `;
