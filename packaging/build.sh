@@ -12,7 +12,8 @@ mkdir -p "$out"
 # execa is only lib/exec.ts's engine under Node, never reached under Bun.
 # (--format esm --splitting would keep mysql2 out of the other agents, but
 # Bun 1.4.5 then breaks mysql2's CommonJS interop inside the executable.)
-./node_modules/.bin/bun build --compile --minify --bytecode --external execa \
+# TARGET=bun-linux-arm64 cross-builds (packaging/package.sh); default: this host.
+./node_modules/.bin/bun build --compile --minify --bytecode --external execa ${TARGET:+--target="$TARGET"} \
   bin/ha-agent.ts --outfile "$out/ha-agent" >/dev/null
 for agent in IPaddr drbddisk Filesystem mysqld; do
   ln -s ha-agent "$out/$agent"
