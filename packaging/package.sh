@@ -10,6 +10,7 @@
 #   OUT=dir         output directory (default dist/pkg)
 #   DEB_COMPRESSION="-Zgzip -z1"  dpkg-deb compression (default xz level 2)
 #   LINTIAN=0       skip lintian (tests that build throwaway versions)
+#   HA_AGENT_BINARY=dist/resource.d/ha-agent  use this build (one arch only) instead of compiling
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$PWD
@@ -48,8 +49,12 @@ declare -A cpu_min=([amd64]="x86-64-v2 CPU (SSE4.2, POPCNT: Intel Nehalem, AMD B
 
 stage() { # arch → $work/$arch/root, the installed tree
   local arch=$1 root=$work/$1/root
-  OUT="$work/$arch/bin" TARGET=${bun_target[$arch]} bash packaging/build.sh >/dev/null
-  install -D -m 0755 "$work/$arch/bin/ha-agent" "$root/usr/lib/$pkg/ha-agent"
+  local binary=${HA_AGENT_BINARY:-}
+  if [ -z "$binary" ]; then
+    OUT="$work/$arch/bin" TARGET=${bun_target[$arch]} bash packaging/build.sh >/dev/null
+    binary=$work/$arch/bin/ha-agent
+  fi
+  install -D -m 0755 "$binary" "$root/usr/lib/$pkg/ha-agent"
   install -d "$root/usr/sbin" "$root/usr/lib/ocf/resource.d/hara" "$root/etc/ha.d/resource.d" \
     "$root/usr/share/man/man7" "$root/usr/share/man/man8" "$root/usr/share/doc/$pkg" "$root/usr/share/lintian/overrides"
   ln -s "../lib/$pkg/ha-agent" "$root/usr/sbin/ha-agent"

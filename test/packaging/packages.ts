@@ -1,0 +1,41 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { AGENTS_DIR, ROOT } from '../rig/agents.ts';
+
+// Builds throwaway packages for the package tests with the real
+// packaging/package.sh, from the executable `npm run build` made (so the
+// tests do not compile it again), fast compression, no lintian (the lintian
+// test runs it once on its own).
+
+export const VERSION = '0.1.0';
+/** Sorts after VERSION: the upgrade. */
+export const NEXT_VERSION = '0.1.0+test1';
+
+export async function buildPackages(out: string, version: string, formats: 'deb' | 'rpm' | 'deb rpm' = 'deb'): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  await execa('bash', [join(ROOT, 'packaging/package.sh')], {
+    env: {
+      OUT: out,
+      VERSION: version,
+      ARCHES: 'amd64',
+      FORMATS: formats,
+      LINTIAN: '0',
+      DEB_COMPRESSION: '-Zgzip -z1',
+      HA_AGENT_BINARY: join(AGENTS_DIR, 'ha-agent'),
+    },
+  });
+}
+
+/** A Debian package's .deb: from apt's cache, else `apt-get download` into dir. */
+export async function debianPackageFile(name: string, dir: string): Promise<string> {
+  const cached = '/var/cache/apt/archives';
+  const pick = (where: string) => readdirSync(where).filter((f) => f.startsWith(`${name}_`) && f.endsWith('.deb')).sort().at(-1);
+  const inCache = existsSync(cached) ? pick(cached) : undefined;
+  if (inCache) return join(cached, inCache);
+  mkdirSync(dir, { recursive: true });
+  await execa('apt-get', ['download', name], { cwd: dir });
+  const downloaded = pick(dir);
+  if (!downloaded) throw new Error(`apt-get download ${name} left no .deb in ${dir}`);
+  return join(dir, downloaded);
+}
