@@ -9,6 +9,7 @@
 #   FORMATS="deb"   only these formats (default: deb rpm)
 #   OUT=dir         output directory (default dist/pkg)
 #   DEB_COMPRESSION="-Zgzip -z1"  dpkg-deb compression (default xz level 2)
+#   RPM_PAYLOAD=w1.gzdio  rpm payload compression (default xz level 2)
 #   LINTIAN=0       skip lintian (tests that build throwaway versions)
 #   HA_AGENT_BINARY=dist/resource.d/ha-agent  use this build (one arch only) instead of compiling
 set -euo pipefail
@@ -109,7 +110,7 @@ build_rpm() {
   rpmbuild --quiet -bb --target "${rpm_arch[$arch]}-linux" \
     --define "_topdir $top" --define "_buildrootdir $work/$arch/rpmroot" --define "staged $root" \
     --define "pkgversion $rpm_version" --define "cpu_min ${cpu_min[$arch]}" \
-    --define "_binary_payload w2.xzdio" --define "source_date_epoch_from_changelog 0" \
+    --define "_binary_payload ${RPM_PAYLOAD:-w2.xzdio}" --define "source_date_epoch_from_changelog 0" \
     --define "__strip /bin/true" --define "__brp_strip /bin/true" --define "debug_package %{nil}" \
     --define "_build_id_links none" \
     packaging/rpm/ha-resource-agents.spec >/dev/null

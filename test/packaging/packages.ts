@@ -22,6 +22,7 @@ export async function buildPackages(out: string, version: string, formats: 'deb'
       FORMATS: formats,
       LINTIAN: '0',
       DEB_COMPRESSION: '-Zgzip -z1',
+      RPM_PAYLOAD: 'w1.gzdio',
       HA_AGENT_BINARY: join(AGENTS_DIR, 'ha-agent'),
     },
   });
