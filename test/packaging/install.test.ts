@@ -14,6 +14,7 @@ t.test('install.sh lays out heartbeat and OCF paths, keeping a stock agent aside
   t.equal(result.exitCode, 0, result.stderr);
   t.match(result.stdout, /kept the stock \/etc\/ha.d\/resource.d\/IPaddr as IPaddr.stock/);
   t.equal(readFileSync(join(dest, 'etc/ha.d/resource.d/IPaddr.stock'), 'utf8'), '#!/bin/sh\n# stock\n');
+  t.equal(readlinkSync(join(dest, 'usr/sbin/ha-agent')), '../lib/ha-resource-agents/ha-agent', 'ha-agent on the PATH, as the .deb has it');
   for (const agent of ['IPaddr', 'drbddisk', 'Filesystem', 'mysqld']) {
     for (const dir of ['etc/ha.d/resource.d', 'usr/lib/ocf/resource.d/hara']) {
       t.equal(readlinkSync(join(dest, dir, agent)), '/usr/lib/ha-resource-agents/ha-agent', `${dir}/${agent}`);

@@ -35,7 +35,12 @@ export async function debianPackageFile(name: string, dir: string): Promise<stri
   const inCache = existsSync(cached) ? pick(cached) : undefined;
   if (inCache) return join(cached, inCache);
   mkdirSync(dir, { recursive: true });
-  await execa('apt-get', ['download', name], { cwd: dir });
+  const download = await execa('apt-get', ['download', name], { cwd: dir, reject: false });
+  // No package lists yet (a fresh image): read them once, then again.
+  if (download.exitCode !== 0) {
+    await execa('apt-get', ['update', '-qq']);
+    await execa('apt-get', ['download', name], { cwd: dir });
+  }
   const downloaded = pick(dir);
   if (!downloaded) throw new Error(`apt-get download ${name} left no .deb in ${dir}`);
   return join(dir, downloaded);
