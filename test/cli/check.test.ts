@@ -175,7 +175,7 @@ const variants: Variant[] = [
 t.test(`${variants.length} broken variants: each its named finding, nothing unrelated`, async (t) => {
   t.ok(variants.length >= 30);
   // Four at a time: each is a cold binary plus a few ip/drbdadm calls.
-  const results = [];
+  const results: Awaited<ReturnType<typeof check>>[] = [];
   for (let i = 0; i < variants.length; i += 4) results.push(...(await Promise.all(variants.slice(i, i + 4).map(([, change, , , , node]) => check(change, node)))));
   variants.forEach(([name, , code, file, line], i) => {
     const r = results[i]!;
