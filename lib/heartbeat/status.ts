@@ -33,13 +33,16 @@ export interface GroupStatus {
 
 /**
  * we_own_resource's case: `*[Nn][Oo][Tt]\ *[Rr]unning*` → not held;
- * `*[Rr]unning*|*OK*` → held; anything else → not held. We call an answer
- * that matches neither "unknown" (ResourceManager counts it as not held).
+ * `*[Rr]unning*|*OK*` → held; anything else → not held. The text decides,
+ * as for ResourceManager. An answer the text does not settle is "released"
+ * when the exit code agrees (LSB 1-3: stopped, like our "stopped (...)"),
+ * else "unknown" (exit 0 without a running text, LSB 4, a crash): still
+ * counted as not held, as ResourceManager counts it.
  */
-export function readStatusText(output: string): ResourceState {
-  if (/[Nn][Oo][Tt] [\s\S]*[Rr]unning/.test(output)) return 'released';
-  if (/[Rr]unning|OK/.test(output)) return 'held';
-  return 'unknown';
+export function readStatusAnswer(stdout: string, exitCode: number): ResourceState {
+  if (/[Nn][Oo][Tt] [\s\S]*[Rr]unning/.test(stdout)) return 'released';
+  if (/[Rr]unning|OK/.test(stdout)) return 'held';
+  return exitCode >= 1 && exitCode <= 3 ? 'released' : 'unknown';
 }
 
 /** StatGroup: ALL when every resource is held, NONE when none is (or the group is empty), else SOME. Unknown counts as not held. */
@@ -85,7 +88,7 @@ export async function resourceStatus(resource: HaresourcesResource, options: Sta
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const firstLine = (text: string) => text.trim().split('\n').find((l) => l.trim())?.trim() ?? '';
   const detail = firstLine(result.stdout) || firstLine(result.stderr) || `no output, exit ${result.exitCode}`;
-  return { ...base, state: readStatusText(result.stdout), detail, exitCode: result.exitCode, ms: Math.round(ms) };
+  return { ...base, state: readStatusAnswer(result.stdout, result.exitCode), detail, exitCode: result.exitCode, ms: Math.round(ms) };
 }
 
 /** Status of the group whose first resource is `group`'s, resolved as statgroup KEY resolves it; resources one after another, left to right. */
