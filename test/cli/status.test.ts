@@ -39,6 +39,8 @@ t.before(async () => {
     etc: {
       'ha.d/haresources': `# test groups\nmaster1 ${GROUP_A.join(' ')}\nmaster2 ${GROUP_B.join(' ')}\n`,
       'init.d/flag': { content: flagScript, mode: 0o755 },
+      'ha.d/ha.cf': 'logfile /var/log/ha-log\nkeepalive 500ms\ndeadtime 3\nwarntime 2\ninitdead 6\nbcast eth1\nauto_failback on\nnode master1\nnode master2\ncrm no\n',
+      'ha.d/authkeys': { content: 'auth 1\n1 sha1 47e9336850f1db6fa58bc470bc9b7810eb397f04\n', mode: 0o600 },
     },
   });
 });
@@ -127,4 +129,11 @@ t.test('the text form: one row per resource, the verdict on the group line', asy
   const none = await node.exec('/etc/ha.d/resource.d/ha-agent', ['status', '--node', 'nosuch']);
   t.equal(none.exitCode, 1);
   t.match(none.stderr, /has no group for node nosuch \(nodes there: master1, master2; --all shows every group\)/);
+});
+
+t.test('check on the node itself (root /): ha.cf, authkeys and haresources clean, our agents\' validate-all run in-process', async (t) => {
+  const r = await node.exec('/etc/ha.d/resource.d/ha-agent', ['check', '--json']);
+  const report = JSON.parse(r.stdout) as { ok: boolean; findings: { file: string; code: string }[] };
+  // The node's boot files are the host's /etc seen through the sandbox's overlay: not this test's to judge.
+  t.same(report.findings.filter((f) => f.file.startsWith('/etc/ha.d/')), [], r.stdout);
 });
