@@ -653,7 +653,7 @@ async function checkNode(parsed: Haresources, nodes: readonly { name: string }[]
       const [device, mountPoint, , opts = 'defaults'] = f as [string, string, string?, string?];
       const match = ours.find((r) => r.args[1]!.replace(/\/+$/, '') === mountPoint.replace(/\\040/g, ' ').replace(/\/+$/, '') || r.args[0] === device);
       if (!match || opts.split(',').includes('noauto')) return;
-      findings.add('HA402', '/etc/fstab', index + 1, `${device} on ${mountPoint} is mounted at boot, but heartbeat mounts it (${match.text}): after a reboot both nodes could have it mounted`, `add noauto to its options (${opts === 'defaults' ? 'noauto' : `${opts},noauto`}), or remove the line`);
+      findings.add('HA402', '/etc/fstab', index + 1, `${device} on ${mountPoint} is mounted at boot, but heartbeat mounts it (${match.text}): after a reboot both nodes could have it mounted`, opts === 'defaults' ? 'replace "defaults" with "noauto" in that line, or remove the line' : `make its options "${opts},noauto", or remove the line`);
     });
   }
 
