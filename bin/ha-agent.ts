@@ -28,16 +28,14 @@ async function main(): Promise<number> {
   }
   const load = AGENTS[name];
   if (load) return runAgent(await load(), argv);
-  if (byFlag) {
-    writeStderr(
-      `ha-agent: --agent ${JSON.stringify(name)} is none of ${Object.keys(AGENTS).join(', ')}\n` +
-        `usage: ha-agent --agent {${Object.keys(AGENTS).join('|')}} ARGS... ACTION (or call it through a link with the agent's name)\n`,
-    );
-    return 2;
-  }
-  // Called by its own name: the operator's CLI (check, status, run, crm-config).
+  // Called by its own name: the operator's CLI (check, status, crm-config, run).
   // Loaded only here, so the agents' cold calls never evaluate commander.
-  return (await import('./cli.ts')).runCli(argv);
+  if (name === 'ha-agent' && !byFlag) return (await import('./cli.ts')).runCli(argv);
+  writeStderr(
+    `ha-agent: ${byFlag ? `--agent ${JSON.stringify(name)}` : `called as ${JSON.stringify(name)}, which`} is none of ${Object.keys(AGENTS).join(', ')}\n` +
+      `usage: ha-agent --agent {${Object.keys(AGENTS).join('|')}} ARGS... ACTION (or call it through a link with the agent's name; ha-agent --help for the rest)\n`,
+  );
+  return 2;
 }
 
 void main().then((code) => process.exit(code));
