@@ -515,7 +515,7 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
       const directory = p.get('directory');
       const fstype = p.get('fstype');
       if (!files.exists(directory)) say('HA330', `mount point ${directory} does not exist on this node (the agent creates it at start, but on the standby an empty directory is where MySQL could write by mistake)`, `mkdir ${directory} on both nodes`);
-      if (fstype && fstype !== 'none' && !fstypeAvailable(fstype, files)) {
+      if (fstype && fstype !== 'none' && !fstypeAvailable(fstype)) {
         say('HA331', `filesystem type ${fstype} is neither in /proc/filesystems nor a kernel module here; mount would fail`, `install the module (or use the type mkfs made: blkid ${p.get('device')})`);
       }
       break;
@@ -539,25 +539,21 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
   }
 }
 
-function fstypeAvailable(fstype: string, files: NodeFiles): boolean {
-  const proc = (() => {
+/** Known to the running kernel (/proc/filesystems) or loadable (a module, or modprobe's fs-TYPE alias: ext3 is ext4.ko). The kernel is the machine's, whatever the root. */
+export function fstypeAvailable(fstype: string): boolean {
+  const read = (path: string) => {
     try {
-      return readFileSync('/proc/filesystems', 'utf8');
+      return readFileSync(path, 'utf8');
     } catch {
       return '';
     }
-  })();
-  if (proc.split('\n').some((l) => l.split('\t').pop()?.trim() === fstype)) return true;
-  // Loadable: a module of that name under /lib/modules/$(uname -r).
-  let release = '';
-  try {
-    release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-  } catch {
-    return false;
-  }
-  const dep = files.read(`/lib/modules/${release}/modules.dep`);
-  if (typeof dep !== 'string') return false;
-  return dep.split('\n').some((l) => new RegExp(`/${fstype.replace(/[.+]/g, '\\$&')}\\.ko(\\.[a-z]+)?:`).test(l));
+  };
+  if (read('/proc/filesystems').split('\n').some((l) => l.split('\t').pop()?.trim() === fstype)) return true;
+  const release = read('/proc/sys/kernel/osrelease').trim();
+  if (!release) return false;
+  const escaped = fstype.replace(/[.+]/g, '\\$&');
+  if (new RegExp(`^alias fs-${escaped} `, 'm').test(read(`/lib/modules/${release}/modules.alias`))) return true;
+  return new RegExp(`/${escaped}\\.ko(\\.[a-z]+)?:`, 'm').test(read(`/lib/modules/${release}/modules.dep`));
 }
 
 function checkMysqld(entry: Resolved, resolved: readonly Resolved[], options: CheckOptions, files: NodeFiles, say: (code: FindingCode, message: string, fix: string) => void): void {
