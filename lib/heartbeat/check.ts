@@ -11,7 +11,7 @@ import { OptionFileError, readOptionFiles, type OptionFileSource } from '../mycn
 import { DEFAULT_CONFIG_FILES, resolveServerSettings } from '../mysql/settings.ts';
 import { paramsFromV1Args, resolveParams } from '../params.ts';
 import { AUTH_METHODS, parseAuthKeys } from './authkeys.ts';
-import { declaredNodes, HA_CF_DIRECTIVES, lastValue, parseDurationMs, parseHaCf, type HaCfEntry } from './hacf.ts';
+import { crmEnabled, declaredNodes, HA_CF_DIRECTIVES, lastValue, parseDurationMs, parseHaCf, type HaCfEntry } from './hacf.ts';
 import { parseHaresources, type Haresources, type HaresourcesGroup, type HaresourcesResource } from './haresources.ts';
 
 // `ha-agent check`: reads ha.cf, authkeys and haresources the way heartbeat
@@ -250,8 +250,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     checkHaCf(entries, haCfPath, node, options, findings);
   }
   const nodes = declaredNodes(entries);
-  const crm = lastValue(entries, 'crm') ?? lastValue(entries, 'pacemaker');
-  const crmOn = crm !== undefined && /^(on|yes|true|1|y|respawn)$/i.test(crm.value);
+  const crmOn = crmEnabled(entries) !== undefined;
 
   // ---------------------------------------------------------------- authkeys
   checkAuthkeys(files, authkeysPath, findings);
@@ -287,8 +286,8 @@ function checkHaCf(entries: readonly HaCfEntry[], file: string, node: string, op
       `this node is ${node} (uname -n), but ha.cf declares ${nodes.length ? `node ${nodes.map((n) => n.name).join(', ')}` : 'no node at all'}; heartbeat would not know itself`,
       guess ? `write "node ${node}" instead of "node ${guess}" (node names are uname -n, on every node the same lines)` : `add "node ${node}" (node names are exactly uname -n)`);
   }
-  const crm = entries.filter((e) => e.directive === 'crm' || e.directive === 'pacemaker').at(-1);
-  if (crm && /^(on|yes|true|1|y|respawn)$/i.test(crm.values[0] ?? '')) {
+  const crm = crmEnabled(entries);
+  if (crm) {
     findings.add('HA105', file, crm.line, `"${crm.directiveAsWritten} ${crm.values.join(' ')}" hands the resources to Pacemaker: haresources is ignored, no group starts`, `set "crm no" for haresources (v1) clusters; to move to Pacemaker run ha-agent crm-config`);
   } else {
     const unique = [...new Set(nodes.map((n) => n.name))];

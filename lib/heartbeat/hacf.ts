@@ -67,3 +67,9 @@ export function declaredNodes(entries: readonly HaCfEntry[]): { name: string; li
 
 /** Heartbeat's defaults when the directive is absent (ms). */
 export const TIMING_DEFAULTS_MS = { keepalive: 1000, deadtime: 30000, warntime: undefined, initdead: undefined } as const;
+
+/** The `crm`/`pacemaker` line that hands the node to Pacemaker (haresources then ignored), if the last one does. */
+export function crmEnabled(entries: readonly HaCfEntry[]): HaCfEntry | undefined {
+  const last = entries.filter((e) => e.directive === 'crm' || e.directive === 'pacemaker').at(-1);
+  return last && /^(on|yes|true|1|y|respawn)$/i.test(last.values[0] ?? '') ? last : undefined;
+}
