@@ -8,7 +8,7 @@ import type { AgentDefinition } from '../lib/agent.ts';
 import { runAgent } from '../lib/dispatch.ts';
 import { run } from '../lib/exec.ts';
 import { hostName } from '../lib/host.ts';
-import { formatFinding, reportJson, runCheck } from '../lib/heartbeat/check.ts';
+import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check.ts';
 import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
 import { parseHaresources } from '../lib/heartbeat/haresources.ts';
 import { groupStatus, type GroupStatus } from '../lib/heartbeat/status.ts';
@@ -43,7 +43,7 @@ async function crmConfigAction(file: string, options: { stickiness: number; loca
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    writeStderr(`ha-agent crm-config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    writeStderr(`ha-agent crm-config: cannot read ${file}: ${readErrorText(error)}\n`);
     throw new ExitWith(EXIT.FINDINGS);
   }
   const parsed = parseHaresources(text);
@@ -133,7 +133,7 @@ async function statusAction(options: StatusCliOptions): Promise<void> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    writeStderr(`ha-agent status: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    writeStderr(`ha-agent status: cannot read ${file}: ${readErrorText(error)}\n`);
     throw new ExitWith(EXIT.FINDINGS);
   }
   const parsed = parseHaresources(text);

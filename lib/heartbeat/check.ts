@@ -123,6 +123,12 @@ export function reportJson(report: CheckReport): string {
   }, null, 2);
 }
 
+/** Why a file could not be read, in words. */
+export function readErrorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
+}
+
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -168,8 +174,7 @@ class NodeFiles {
     try {
       return readFileSync(this.path(nodePath), 'utf8');
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return { error: code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error)) };
+      return { error: readErrorText(error) };
     }
   }
   exists(nodePath: string): boolean {
