@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseHaresources } from '../heartbeat/haresources.ts';
 import type { MountEntry } from '../mountinfo.ts';
 
 // The checks that keep start from turning an unmounted /data into a fresh,
@@ -35,18 +36,12 @@ export function datadirProblem(datadir: string, user: string, uid: number): Data
 
 const isUnder = (path: string, mountPoint: string) => mountPoint !== '/' && (path === mountPoint || path.startsWith(`${mountPoint}/`));
 
-/** Pure: mount points that haresources `Filesystem::dev::dir::fstype` resources declare. */
+/** Pure: mount points that haresources `Filesystem::dev::dir::fstype` resources declare (read as ResourceManager reads the file). */
 export function haresourcesMountPoints(text: string): string[] {
-  const joined = text.replace(/\\\n/g, ' ');
-  const points: string[] = [];
-  for (const line of joined.split('\n')) {
-    const content = line.replace(/#.*/, '').trim();
-    for (const token of content.split(/\s+/).slice(1)) {
-      const parts = token.split('::');
-      if (parts[0] === 'Filesystem' && parts[2]) points.push(parts[2]);
-    }
-  }
-  return points;
+  return parseHaresources(text)
+    .groups.flatMap((g) => g.resources)
+    .filter((r) => r.script === 'Filesystem' && r.args[1])
+    .map((r) => r.args[1]!);
 }
 
 /** Pure: mount points of /etc/fstab entries (swap and / left out). */

@@ -25,7 +25,10 @@ t.test('a copy runs with an empty environment: no PATH, no Node.js, no node_modu
   const byFlag = await execa('env', ['-i', './ha-agent', '--agent', 'drbddisk', '--help'], { cwd: dir, reject: false });
   t.equal(byFlag.exitCode, 0);
   t.match(byFlag.stdout, /^drbddisk - /, '--agent NAME picks the agent');
-  const unknown = await execa('env', ['-i', './ha-agent', 'status'], { cwd: dir, reject: false });
+  const unknown = await execa('env', ['-i', './ha-agent', '--agent', 'nosuch', 'status'], { cwd: dir, reject: false });
   t.equal(unknown.exitCode, 2);
-  t.match(unknown.stderr, /called as "ha-agent", which is none of IPaddr, drbddisk, Filesystem, mysqld/);
+  t.match(unknown.stderr, /--agent "nosuch" is none of IPaddr, drbddisk, Filesystem, mysqld/);
+  const help = await execa('env', ['-i', './ha-agent', '--help'], { cwd: dir, reject: false });
+  t.equal(help.exitCode, 0, 'by its own name it is the operator CLI');
+  t.match(help.stdout, /^Usage: ha-agent /);
 });
