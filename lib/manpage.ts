@@ -143,7 +143,27 @@ export function agentManPage(definition: AgentDefinition, source: ManPageSource)
 }
 
 /** What a CLI man page needs from a command; commander's Command satisfies it. */
-type CliCommand = Pick<Command, 'name' | 'description' | 'options' | 'registeredArguments' | 'commands'> & { summary?: () => string };
+type CliCommand = Pick<Command, 'name' | 'description' | 'options' | 'registeredArguments' | 'commands' | 'configureOutput' | 'outputHelp' | 'helpInformation'>;
+
+/**
+ * The text a program adds after its own --help (addHelpText('after')): what
+ * outputHelp writes beyond helpInformation, captured through configureOutput.
+ */
+export function helpAfterText(program: CliCommand): string {
+  let written = '';
+  program.configureOutput({ writeOut: (text) => { written += text; }, writeErr: (text) => { written += text; } });
+  program.outputHelp();
+  const base = program.helpInformation();
+  return (written.startsWith(base) ? written.slice(base.length) : '').trim();
+}
+
+/** Plain paragraphs (blank-line separated) as roff paragraphs, lines joined. */
+const paragraphs = (text: string) =>
+  text
+    .split(/\n\s*\n/)
+    .map((p) => roffText(p.replace(/\s*\n\s*/g, ' ').trim()))
+    .filter(Boolean)
+    .flatMap((p, i) => (i ? ['.PP', p] : [p]));
 
 function argumentsSynopsis(command: CliCommand): string {
   return command.registeredArguments
@@ -167,6 +187,7 @@ function optionEntries(command: CliCommand): string[] {
 export function cliManPage(program: CliCommand, agents: readonly AgentDefinition[], source: ManPageSource): string {
   const name = program.name();
   const subcommands = program.commands.filter((c) => !(c as { _hidden?: boolean })._hidden);
+  const after = helpAfterText(program);
   const lines = [
     ...header(name, 8, source, 'System Administration'),
     '.SH NAME',
@@ -191,9 +212,13 @@ export function cliManPage(program: CliCommand, agents: readonly AgentDefinition
     ...subcommands.flatMap((c) => [
       '.SS ' + `${roffLiteral(name)} ${roffLiteral(c.name())} ${argumentsSynopsis(c)}`.trimEnd(),
       roffText(c.description()),
-      ...c.registeredArguments.flatMap((arg) => (arg.description ? ['.TP', italic(arg.name()), roffText(arg.description)] : [])),
+      ...c.registeredArguments.flatMap((arg) => {
+        const dflt = arg.defaultValue !== undefined ? ` (default: ${roffText(String(arg.defaultValue))})` : '';
+        return arg.description ? ['.TP', italic(arg.name()), `${roffText(arg.description)}${dflt}`] : [];
+      }),
       ...optionEntries(c),
     ]),
+    ...(after ? ['.SH NOTES', ...paragraphs(after)] : []),
     '.SH AGENTS',
     ...agents.flatMap((a) => [
       '.TP',

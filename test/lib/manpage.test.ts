@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { execa } from 'execa';
 import { AGENTS } from '../../agents/index.ts';
+import { buildProgram } from '../../bin/cli.ts';
 import { agentManPage, agentPageName, cliManPage, roffLiteral, roffText } from '../../lib/manpage.ts';
 import { ocfActions } from '../../lib/metadata.ts';
 import type { AgentDefinition } from '../../lib/agent.ts';
@@ -61,6 +62,7 @@ t.test('a parameter added to a table shows up in the page', async (t) => {
 
 t.test('ha-agent(8) lists every subcommand with its arguments and options, and every agent', async (t) => {
   const program = new Command('ha-agent').description('debugging tool and resource agents').option('-v, --verbose', 'say more');
+  program.addHelpText('after', '\nExit codes: 0 ok,\n1 findings.');
   program.command('check').description('checks the node').argument('[agent]', 'one agent only').option('--json', 'machine-readable output');
   program.command('status').description('shows every resource').option('-r, --resource <name>', 'one resource', 'all');
   program.command('run').description('runs one action').argument('<agent>', 'agent name').argument('<args...>', 'arguments and action');
@@ -74,4 +76,22 @@ t.test('ha-agent(8) lists every subcommand with its arguments and options, and e
     t.ok(text.includes(bit), `mentions ${bit}`);
   }
   for (const agent of agents) t.ok(text.includes(`${agentPageName(agent)}(7)`), `refers to ${agentPageName(agent)}(7)`);
+  t.match(text, /^NOTES\n\s+Exit codes: 0 ok, 1 findings\./m, 'the help text after the options, as NOTES');
+});
+
+t.test('ha-agent(8) from the real CLI (bin/cli.ts): every command, argument and visible option', async (t) => {
+  const program = buildProgram();
+  const { text, warnings } = await render('ha-agent-real.8', cliManPage(buildProgram(), agents, source));
+  t.equal(warnings, '', 'groff gives no warnings');
+  const flat = text.replace(/\s+/g, ' ');
+  t.ok(program.commands.length >= 4, 'the CLI has its commands');
+  for (const command of program.commands) {
+    t.match(text, new RegExp(`^\\s+ha-agent ${command.name()}\\b`, 'm'), `command ${command.name()}`);
+    t.ok(flat.includes(command.description().replace(/\s+/g, ' ')), `${command.name()}: its description`);
+    for (const arg of command.registeredArguments) t.ok(flat.includes(arg.description.replace(/\s+/g, ' ')), `${command.name()} ${arg.name()}`);
+    for (const option of command.options) {
+      if (option.hidden) t.notOk(text.includes(option.long!), `${option.long} stays hidden`);
+      else t.ok(text.includes(option.flags), `${command.name()} ${option.flags}`);
+    }
+  }
 });
