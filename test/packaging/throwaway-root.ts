@@ -86,7 +86,11 @@ export class ThrowawayRoot {
     while (!existsSync(`${work}/status`)) {
       if (exited || Date.now() > deadline) {
         if (!exited) child.kill('SIGKILL');
-        throw new Error(`throwaway root ${options.name} did not come up:\n${readFileSync(`${work}/setup.out`, 'utf8')}`);
+        while (!exited && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+        const output = readFileSync(`${work}/setup.out`, 'utf8');
+        // The namespace is gone with its process: only empty mount points are left here.
+        await execa('rm', ['-rf', '--one-file-system', work], { reject: false });
+        throw new Error(`throwaway root ${options.name} did not come up:\n${output}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
