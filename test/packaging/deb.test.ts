@@ -27,14 +27,7 @@ const hostDiversions = (await execa('dpkg-divert', ['--list'])).stdout;
 await Promise.all([buildPackages(join(work, 'v1'), VERSION), buildPackages(join(work, 'v2'), NEXT_VERSION)]);
 const heartbeatDeb = await debianPackageFile('heartbeat', join(work, 'downloads'));
 
-/** Runs a test-authored script; fails the test with its output when it exits non-zero. */
-async function must(t: Test, root: ThrowawayRoot, script: string): Promise<string> {
-  const result = await root.sh(script);
-  t.equal(result.exitCode, 0, `${script.split('\n')[0]}${result.exitCode ? `\n${result.stdout}\n${result.stderr}` : ''}`);
-  return result.stdout;
-}
 
-const sha256 = async (root: ThrowawayRoot, path: string) => (await root.exec('sha256sum', [path])).stdout.split(' ')[0] ?? '';
 
 async function diversionsOf(root: ThrowawayRoot): Promise<string[]> {
   const list = await root.exec('dpkg-divert', ['--list']);
@@ -47,42 +40,42 @@ const expectedDiversions = TAKEN.map((name) => `diversion of ${DIR}/${name} to $
 async function checkLayout(t: Test, root: ThrowawayRoot, stock: Record<string, string>) {
   t.same(await diversionsOf(root), expectedDiversions, 'three diversions, ours');
   for (const name of [...TAKEN, 'mysqld']) {
-    t.equal((await root.exec('readlink', [`${DIR}/${name}`])).stdout.trim(), OURS, `${name} is our executable`);
+    t.equal(await root.readlink(`${DIR}/${name}`), OURS, `${name} is our executable`);
   }
-  for (const name of TAKEN) t.equal(await sha256(root, `${DIR}/${name}.distrib`), stock[name], `${name}.distrib is the stock script`);
+  for (const name of TAKEN) t.equal(await root.sha256(`${DIR}/${name}.distrib`), stock[name], `${name}.distrib is the stock script`);
   const listing = (await root.exec('ls', ['-A', DIR])).stdout.split('\n');
   for (const name of [...TAKEN, 'mysqld']) t.equal(listing.filter((f) => f === name).length, 1, `one ${name}`);
   t.same(listing.filter((f) => /dpkg-|\.distrib\.|ucf|\.stock$/.test(f)), [], 'no dpkg leftovers, no second copies');
 }
 
 t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall, upgrade, remove, purge', async (t) => {
-  const root = await ThrowawayRoot.start({ name: `deb-${process.pid}`, binds: { [work]: '/pkgs' } });
+  const root = await ThrowawayRoot.start({ name: `deb-${process.pid}`, binds: { [work]: '/pkgs', [join(heartbeatDeb, '..')]: '/debs' } });
   t.teardown(() => root.destroy());
-  const versions = await must(t, root, "dpkg-query -W -f='${Package} ${Status}\\n' heartbeat drbd-utils resource-agents");
+  const versions = await root.must(t, "dpkg-query -W -f='${Package} ${Status}\\n' heartbeat drbd-utils resource-agents");
   for (const name of ['heartbeat', 'drbd-utils', 'resource-agents']) t.match(versions, new RegExp(`^${name} install ok installed$`, 'm'), `${name} installed in the root`);
   const stock: Record<string, string> = {};
-  for (const name of TAKEN) stock[name] = await sha256(root, `${DIR}/${name}`);
+  for (const name of TAKEN) stock[name] = await root.sha256(`${DIR}/${name}`);
   t.equal(Object.values(stock).filter((s) => /^[0-9a-f]{64}$/.test(s)).length, 3, 'the stock scripts are there');
 
-  await must(t, root, `dpkg -i ${DEB1}`);
+  await root.must(t, `dpkg -i ${DEB1}`);
   await checkLayout(t, root, stock);
   t.equal((await root.exec('readlink', ['-f', '/usr/sbin/ha-agent'])).stdout.trim(), OURS, 'ha-agent on the PATH');
 
   await t.test('man pages are installed compressed and man finds them', async (t) => {
-    const where = await must(t, root, 'man -w ocf_hara_IPaddr; man -w 8 ha-agent');
+    const where = await root.must(t, 'man -w ocf_hara_IPaddr; man -w 8 ha-agent');
     t.match(where, /\/usr\/share\/man\/man7\/ocf_hara_IPaddr\.7\.gz\n\/usr\/share\/man\/man8\/ha-agent\.8\.gz/);
-    const page = await must(t, root, 'MANWIDTH=120 man ocf_hara_IPaddr | col -b');
+    const page = await root.must(t, 'MANWIDTH=120 man ocf_hara_IPaddr | col -b');
     t.match(page, /ocf_hara_IPaddr - Manages a virtual IPv4 or IPv6 address/);
     t.match(page, /\/etc\/ha\.d\/resource\.d\/IPaddr/);
     t.match(page, /cidr_netmask \(string\)/);
   });
 
   await t.test('OCF meta-data of ocf:hara:IPaddr validates against the OCF DTD', async (t) => {
-    await must(t, root, '/usr/lib/ocf/resource.d/hara/IPaddr meta-data >/tmp/md.xml && xmllint --noout --dtdvalid /usr/share/resource-agents/ra-api-1.dtd /tmp/md.xml');
+    await root.must(t, '/usr/lib/ocf/resource.d/hara/IPaddr meta-data >/tmp/md.xml && xmllint --noout --dtdvalid /usr/share/resource-agents/ra-api-1.dtd /tmp/md.xml');
   });
 
   await t.test('stock ResourceManager runs our agents by their heartbeat names', async (t) => {
-    await must(t, root, [
+    await root.must(t, [
       'for p in /sbin/reboot /sbin/init /usr/bin/pkill /usr/bin/killall; do grep -q "throwaway-root stub" "$p" || { echo "$p is not a stub"; exit 1; }; done',
       'ip link add eth1 type veth peer name eth1p && ip link set eth1 up && ip link set eth1p up && ip addr add 198.18.77.2/24 dev eth1',
       `echo "node1 IPaddr::${VIP}/24/eth1" >/etc/ha.d/haresources`,
@@ -90,26 +83,35 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
     const env = 'HA_LOGFILE=/var/log/ha-log HA_DEBUGLOG=/var/log/ha-debug HA_CURHOST=node1';
     const rm = '/usr/share/heartbeat/ResourceManager';
     t.equal((await root.sh(`${env} ${rm} status IPaddr::${VIP}/24/eth1 </dev/null`)).exitCode, 3, 'not held before');
-    await must(t, root, `${env} ${rm} takegroup IPaddr::${VIP}/24/eth1 </dev/null`);
-    t.match(await must(t, root, 'ip -4 addr show dev eth1'), new RegExp(`inet ${VIP}/24 .* eth1:0`), 'our IPaddr added the address with its alias label');
+    await root.must(t, `${env} ${rm} takegroup IPaddr::${VIP}/24/eth1 </dev/null`);
+    t.match(await root.must(t, 'ip -4 addr show dev eth1'), new RegExp(`inet ${VIP}/24 .* eth1:0`), 'our IPaddr added the address with its alias label');
     t.equal((await root.sh(`${env} ${rm} status IPaddr::${VIP}/24/eth1 </dev/null`)).exitCode, 0, 'held after takegroup');
     const direct = await root.exec(`${DIR}/IPaddr`, [`${VIP}/24/eth1`, 'status']);
     t.match(direct.stdout, new RegExp(`^running \\(${VIP.replace(/\./g, '\\.')} on eth1:0\\)`), 'the heartbeat name is our agent (its status words)');
-    await must(t, root, `${env} ${rm} givegroup IPaddr::${VIP}/24/eth1 </dev/null`);
-    t.notMatch(await must(t, root, 'ip -4 addr show dev eth1'), new RegExp(VIP), 'released after givegroup');
-    t.match(await must(t, root, 'cat /var/log/ha-log'), /IPaddr.*adding 198\.18\.77\.1\/24 to eth1:0/, 'our agent logged through HA_LOGFILE');
+    await root.must(t, `${env} ${rm} givegroup IPaddr::${VIP}/24/eth1 </dev/null`);
+    t.notMatch(await root.must(t, 'ip -4 addr show dev eth1'), new RegExp(VIP), 'released after givegroup');
+    t.match(await root.must(t, 'cat /var/log/ha-log'), /IPaddr.*adding 198\.18\.77\.1\/24 to eth1:0/, 'our agent logged through HA_LOGFILE');
     t.equal((await root.sh('cat /run/stub-calls.log 2>/dev/null')).stdout, '', 'no reboot, pkill or killall was called');
   });
 
   await t.test('reinstalling keeps the diversions and one copy of each name', async (t) => {
-    await must(t, root, `dpkg -i ${DEB1}`);
+    await root.must(t, `dpkg -i ${DEB1}`);
     await checkLayout(t, root, stock);
   });
 
   await t.test('upgrading to a higher version keeps them too', async (t) => {
-    await must(t, root, `dpkg -i ${DEB2}`);
+    await root.must(t, `dpkg -i ${DEB2}`);
     t.equal((await root.exec('dpkg-query', ['-W', '-f=${Version}', 'ha-resource-agents'])).stdout, NEXT_VERSION);
     await checkLayout(t, root, stock);
+  });
+
+  await t.test('heartbeat reinstalled while we hold their names: still ours, theirs kept aside', async (t) => {
+    const file = `/debs/${heartbeatDeb.split('/').at(-1)}`;
+    await root.must(t, `dpkg -i ${file} </dev/null`);
+    // The stock scripts are now the ones in this .deb (the same version as installed, unless apt has a newer one).
+    for (const name of ['IPaddr', 'Filesystem']) stock[name] = (await root.must(t, `dpkg-deb --fsys-tarfile ${file} | tar -xO .${DIR}/${name} | sha256sum`)).split(' ')[0]!;
+    await checkLayout(t, root, stock);
+    t.equal((await root.exec('dpkg', ['--verify', 'heartbeat'])).stdout, '', 'dpkg --verify heartbeat: its files (diverted) as shipped');
   });
 
   await t.test('dpkg -r puts the stock scripts back byte for byte', async (t) => {
@@ -117,10 +119,10 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
     await root.exec(`${DIR}/IPaddr`, [`${VIP}/24/eth1`, 'status']);
     const locks = await root.sh('ls /run/resource-agents/ha-resource-agents/');
     t.match(locks.stdout, /^IPaddr\..*\.lock$/m, 'the agent left its lock directory');
-    await must(t, root, 'dpkg -r ha-resource-agents');
+    await root.must(t, 'dpkg -r ha-resource-agents');
     t.same(await diversionsOf(root), [], 'no diversions left');
     for (const name of TAKEN) {
-      t.equal(await sha256(root, `${DIR}/${name}`), stock[name], `${name} is the stock script again`);
+      t.equal(await root.sha256(`${DIR}/${name}`), stock[name], `${name} is the stock script again`);
       t.equal((await root.exec('test', ['-L', `${DIR}/${name}`])).exitCode, 1, `${name} is a file, not our link`);
       t.equal((await root.exec('test', ['-e', `${DIR}/${name}.distrib`])).exitCode, 1, `no ${name}.distrib`);
     }
@@ -129,7 +131,7 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
   });
 
   await t.test('dpkg --purge leaves nothing of ours', async (t) => {
-    await must(t, root, 'dpkg --purge ha-resource-agents');
+    await root.must(t, 'dpkg --purge ha-resource-agents');
     t.not((await root.exec('dpkg-query', ['-W', 'ha-resource-agents'])).exitCode, 0, 'dpkg knows no ha-resource-agents');
     const left = await root.sh(
       'ls -d /usr/lib/ha-resource-agents /usr/sbin/ha-agent /usr/lib/ocf/resource.d/hara /usr/share/doc/ha-resource-agents ' +
@@ -147,25 +149,25 @@ t.test('on a node without heartbeat: install us, then heartbeat; heartbeat still
   // What heartbeat will unpack, from the .deb itself.
   const shipped: Record<string, string> = {};
   for (const name of ['IPaddr', 'Filesystem']) {
-    shipped[name] = (await must(t, root, `dpkg-deb --fsys-tarfile ${heartbeatFile} | tar -xO .${DIR}/${name} | sha256sum`)).split(' ')[0]!;
+    shipped[name] = (await root.must(t, `dpkg-deb --fsys-tarfile ${heartbeatFile} | tar -xO .${DIR}/${name} | sha256sum`)).split(' ')[0]!;
   }
-  await must(t, root, 'dpkg --purge --force-depends heartbeat >/dev/null');
+  await root.must(t, 'dpkg --purge --force-depends heartbeat >/dev/null');
   t.equal((await root.exec('test', ['-e', `${DIR}/IPaddr`])).exitCode, 1, 'no IPaddr before us');
 
-  await must(t, root, `dpkg -i ${DEB1}`);
+  await root.must(t, `dpkg -i ${DEB1}`);
   t.same(await diversionsOf(root), expectedDiversions, 'diversions in place before heartbeat exists');
-  t.equal((await root.exec('readlink', [`${DIR}/IPaddr`])).stdout.trim(), OURS);
+  t.equal(await root.readlink(`${DIR}/IPaddr`), OURS);
 
-  await must(t, root, `dpkg -i ${heartbeatFile}`);
+  await root.must(t, `dpkg -i ${heartbeatFile}`);
   for (const name of ['IPaddr', 'Filesystem']) {
-    t.equal((await root.exec('readlink', [`${DIR}/${name}`])).stdout.trim(), OURS, `${name} is still ours after heartbeat arrived`);
-    t.equal(await sha256(root, `${DIR}/${name}.distrib`), shipped[name], `heartbeat's ${name} went to ${name}.distrib`);
+    t.equal(await root.readlink(`${DIR}/${name}`), OURS, `${name} is still ours after heartbeat arrived`);
+    t.equal(await root.sha256(`${DIR}/${name}.distrib`), shipped[name], `heartbeat's ${name} went to ${name}.distrib`);
   }
   const status = await root.sh(`HA_CURHOST=node1 /usr/share/heartbeat/ResourceManager status IPaddr::${VIP}/32/lo </dev/null; echo "rc=$?"; ${DIR}/IPaddr ${VIP}/32/lo status`);
   t.match(status.stdout, /rc=3\nstopped\b/, 'ResourceManager asks our IPaddr, which answers in its own words');
 
-  await must(t, root, 'dpkg -r ha-resource-agents');
-  for (const name of ['IPaddr', 'Filesystem']) t.equal(await sha256(root, `${DIR}/${name}`), shipped[name], `${name} is heartbeat's again`);
+  await root.must(t, 'dpkg -r ha-resource-agents');
+  for (const name of ['IPaddr', 'Filesystem']) t.equal(await root.sha256(`${DIR}/${name}`), shipped[name], `${name} is heartbeat's again`);
   t.equal((await root.exec('dpkg', ['--verify', 'heartbeat'])).stdout, '', 'heartbeat verifies clean');
 });
 

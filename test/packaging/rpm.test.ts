@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,13 +47,6 @@ const HEARTBEAT = `/pkgs/standin/RPMS/noarch/heartbeat-3.0.6-1.noarch.rpm`;
 
 const RPM = 'rpm --root / --dbpath /var/lib/rpm';
 
-async function must(t: Test, root: ThrowawayRoot, script: string): Promise<string> {
-  const result = await root.sh(script);
-  t.equal(result.exitCode, 0, `${script.split('\n')[0]}${result.exitCode ? `\n${result.stdout}\n${result.stderr}` : ''}`);
-  return result.stdout;
-}
-const sha256 = async (root: ThrowawayRoot, path: string) => (await root.exec('sha256sum', [path])).stdout.split(' ')[0] ?? '';
-const link = async (root: ThrowawayRoot, name: string) => (await root.exec('readlink', [`${DIR}/${name}`])).stdout.trim();
 
 let root: ThrowawayRoot;
 t.before(async () => {
@@ -62,40 +55,40 @@ t.before(async () => {
 t.teardown(() => root?.destroy());
 
 t.test('rpm -qpi / -qpl: the same files as the .deb, the platform minimums', async (t) => {
-  const info = await must(t, root, `${RPM} -qpi ${RPM1}`);
+  const info = await root.must(t, `${RPM} -qpi ${RPM1}`);
   t.match(info, /^Name\s+: ha-resource-agents$/m);
   t.match(info, new RegExp(`^Version\\s+: ${VERSION.replace(/\./g, '\\.')}$`, 'm'));
   t.match(info, /^Architecture: x86_64$/m);
   t.match(info, /^License\s+: GPL-2\.0-or-later$/m);
   t.match(info, /glibc 2\.17 or later, on an x86-64-v2 CPU/);
-  const files = (await must(t, root, `${RPM} -qpl ${RPM1}`)).trim().split('\n');
+  const files = (await root.must(t, `${RPM} -qpl ${RPM1}`)).trim().split('\n');
   for (const path of [OURS, '/usr/sbin/ha-agent', '/usr/share/man/man8/ha-agent.8.gz', ...['IPaddr', 'drbddisk', 'Filesystem', 'mysqld'].flatMap((a) => [`/usr/lib/ocf/resource.d/hara/${a}`, `/usr/share/man/man7/ocf_hara_${a}.7.gz`])]) {
     t.ok(files.includes(path), `ships ${path}`);
   }
   t.same(files.filter((f) => f.startsWith('/etc/ha.d')), [], 'the heartbeat names are not files of the rpm (the scriptlets manage them)');
-  t.match(await must(t, root, `${RPM} -qp --requires ${RPM1}`), /^glibc >= 2\.17$/m);
+  t.match(await root.must(t, `${RPM} -qp --requires ${RPM1}`), /^glibc >= 2\.17$/m);
 });
 
 t.test('install, upgrade and erase with the stock scripts present', async (t) => {
   const stock: Record<string, string> = {};
-  for (const name of TAKEN) stock[name] = await sha256(root, `${DIR}/${name}`);
+  for (const name of TAKEN) stock[name] = await root.sha256(`${DIR}/${name}`);
   t.equal(Object.values(stock).filter((s) => /^[0-9a-f]{64}$/.test(s)).length, 3, 'the stock scripts are there');
   const check = async () => {
-    for (const name of [...TAKEN, 'mysqld']) t.equal(await link(root, name), OURS, `${name} is ours`);
-    for (const name of TAKEN) t.equal(await sha256(root, `${DIR}/${name}.distrib`), stock[name], `${name}.distrib is the stock script`);
+    for (const name of [...TAKEN, 'mysqld']) t.equal(await root.readlink(`${DIR}/${name}`), OURS, `${name} is ours`);
+    for (const name of TAKEN) t.equal(await root.sha256(`${DIR}/${name}.distrib`), stock[name], `${name}.distrib is the stock script`);
     const listing = (await root.exec('ls', ['-A', DIR])).stdout.split('\n');
     t.same(listing.filter((f) => /\.distrib\.|\.rpm(orig|new|save)$/.test(f) || f === 'mysqld.distrib'), [], 'one copy of each, nothing else');
   };
-  await must(t, root, `${RPM} -i --nodeps ${RPM1}`);
+  await root.must(t, `${RPM} -i --nodeps ${RPM1}`);
   await check();
-  await must(t, root, `${RPM} -U --nodeps ${RPM2}`);
-  t.equal((await must(t, root, `${RPM} -q --qf '%{VERSION}' ha-resource-agents`)), NEXT_VERSION.replace(/-/g, '_'), 'upgraded');
+  await root.must(t, `${RPM} -U --nodeps ${RPM2}`);
+  t.equal((await root.must(t, `${RPM} -q --qf '%{VERSION}' ha-resource-agents`)), NEXT_VERSION.replace(/-/g, '_'), 'upgraded');
   await check();
   await root.exec(`${DIR}/IPaddr`, ['198.18.77.1/32/lo', 'status']);
-  await must(t, root, 'ls /run/resource-agents/ha-resource-agents/ | grep -q "^IPaddr\\..*\\.lock$"');
-  await must(t, root, `${RPM} -e ha-resource-agents`);
+  await root.must(t, 'ls /run/resource-agents/ha-resource-agents/ | grep -q "^IPaddr\\..*\\.lock$"');
+  await root.must(t, `${RPM} -e ha-resource-agents`);
   for (const name of TAKEN) {
-    t.equal(await sha256(root, `${DIR}/${name}`), stock[name], `${name} is the stock script again`);
+    t.equal(await root.sha256(`${DIR}/${name}`), stock[name], `${name} is the stock script again`);
     t.equal((await root.exec('test', ['-e', `${DIR}/${name}.distrib`])).exitCode, 1, `no ${name}.distrib`);
   }
   t.equal((await root.exec('test', ['-e', `${DIR}/mysqld`])).exitCode, 1, 'our mysqld link is gone');
@@ -103,23 +96,23 @@ t.test('install, upgrade and erase with the stock scripts present', async (t) =>
 });
 
 t.test('heartbeat installed after us, then erased: the triggers keep our agents on the names', async (t) => {
-  await must(t, root, `rm -f ${DIR}/IPaddr ${DIR}/Filesystem`);
-  await must(t, root, `${RPM} -i --nodeps ${RPM1}`);
-  t.equal(await link(root, 'IPaddr'), OURS);
+  await root.must(t, `rm -f ${DIR}/IPaddr ${DIR}/Filesystem`);
+  await root.must(t, `${RPM} -i --nodeps ${RPM1}`);
+  t.equal(await root.readlink(`${DIR}/${'IPaddr'}`), OURS);
   t.equal((await root.exec('test', ['-e', `${DIR}/IPaddr.distrib`])).exitCode, 1, 'nothing to keep yet');
 
-  await must(t, root, `${RPM} -i --nodeps ${HEARTBEAT}`);
+  await root.must(t, `${RPM} -i --nodeps ${HEARTBEAT}`);
   for (const name of ['IPaddr', 'Filesystem']) {
-    t.equal(await link(root, name), OURS, `${name} is ours again after heartbeat wrote its script`);
-    t.match(await must(t, root, `cat ${DIR}/${name}.distrib`), new RegExp(`stand-in heartbeat ${name}`), `heartbeat's ${name} kept as ${name}.distrib`);
+    t.equal(await root.readlink(`${DIR}/${name}`), OURS, `${name} is ours again after heartbeat wrote its script`);
+    t.match(await root.must(t, `cat ${DIR}/${name}.distrib`), new RegExp(`stand-in heartbeat ${name}`), `heartbeat's ${name} kept as ${name}.distrib`);
   }
 
-  await must(t, root, `${RPM} -e heartbeat`);
-  t.equal(await link(root, 'IPaddr'), OURS, 'heartbeat erased: the name is still ours');
+  await root.must(t, `${RPM} -e heartbeat`);
+  t.equal(await root.readlink(`${DIR}/${'IPaddr'}`), OURS, 'heartbeat erased: the name is still ours');
   t.equal((await root.exec('test', ['-e', `${DIR}/IPaddr.distrib`])).exitCode, 1, 'its kept copy went with it');
 
-  await must(t, root, `${RPM} -i --nodeps ${HEARTBEAT}`);
-  await must(t, root, `${RPM} -e ha-resource-agents`);
-  t.match(await must(t, root, `cat ${DIR}/IPaddr`), /stand-in heartbeat IPaddr/, "erasing us gives heartbeat's script back");
-  t.equal(await must(t, root, `${RPM} -V --nodeps heartbeat; echo "rc=$?"`), 'rc=0', 'rpm -V heartbeat: as shipped');
+  await root.must(t, `${RPM} -i --nodeps ${HEARTBEAT}`);
+  await root.must(t, `${RPM} -e ha-resource-agents`);
+  t.match(await root.must(t, `cat ${DIR}/IPaddr`), /stand-in heartbeat IPaddr/, "erasing us gives heartbeat's script back");
+  t.equal(await root.must(t, `${RPM} -V --nodeps heartbeat; echo "rc=$?"`), 'rc=0', 'rpm -V heartbeat: as shipped');
 });

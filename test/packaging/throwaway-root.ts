@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Test } from 'tap';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 
@@ -112,6 +113,21 @@ export class ThrowawayRoot {
   /** sh -c in the chroot (test-authored scripts only). */
   sh(script: string, options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ExecResult> {
     return this.exec('/bin/sh', ['-c', script], options);
+  }
+
+  /** A test-authored script that must succeed: one assertion, with its output when it fails; returns stdout. */
+  async must(t: Test, script: string): Promise<string> {
+    const result = await this.sh(script);
+    t.equal(result.exitCode, 0, `${script.split('\n')[0]}${result.exitCode ? `\n${result.stdout}\n${result.stderr}` : ''}`);
+    return result.stdout;
+  }
+
+  async sha256(path: string): Promise<string> {
+    return (await this.exec('sha256sum', [path])).stdout.split(' ')[0] ?? '';
+  }
+
+  async readlink(path: string): Promise<string> {
+    return (await this.exec('readlink', [path])).stdout.trim();
   }
 
   async destroy(): Promise<void> {
