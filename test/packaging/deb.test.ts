@@ -99,6 +99,11 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
     await checkLayout(t, root, stock);
   });
 
+  await t.test('the maintainer scripts are idempotent: preinst run again changes nothing', async (t) => {
+    await root.must(t, '/var/lib/dpkg/info/ha-resource-agents.preinst install && /var/lib/dpkg/info/ha-resource-agents.preinst upgrade 0.1.0');
+    await checkLayout(t, root, stock);
+  });
+
   await t.test('upgrading to a higher version keeps them too', async (t) => {
     await root.must(t, `dpkg -i ${DEB2}`);
     t.equal((await root.exec('dpkg-query', ['-W', '-f=${Version}', 'ha-resource-agents'])).stdout, NEXT_VERSION);
@@ -127,6 +132,8 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
       t.equal((await root.exec('test', ['-e', `${DIR}/${name}.distrib`])).exitCode, 1, `no ${name}.distrib`);
     }
     t.equal((await root.exec('test', ['-e', `${DIR}/mysqld`])).exitCode, 1, 'our mysqld is gone');
+    await root.must(t, '/var/lib/dpkg/info/ha-resource-agents.postrm remove');
+    for (const name of TAKEN) t.equal(await root.sha256(`${DIR}/${name}`), stock[name], `postrm remove run again: ${name} still the stock script`);
     t.equal((await root.exec('dpkg', ['--verify', 'heartbeat', 'drbd-utils'])).stdout, '', 'dpkg --verify: heartbeat and drbd-utils files as shipped');
   });
 
