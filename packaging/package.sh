@@ -107,7 +107,8 @@ build_rpm() {
   cp -a "$work/$arch/root" "$root"
   # The heartbeat names are the scriptlets' business (rpm has no diversions), Debian's files are not for rpm.
   rm -rf "$root/DEBIAN" "$root/usr/share/lintian" "$root/etc/ha.d"
-  rpmbuild --quiet -bb --target "${rpm_arch[$arch]}-linux" \
+  # Its own (empty) rpm database: building and querying never create one in the builder's home.
+  rpmbuild --quiet -bb --target "${rpm_arch[$arch]}-linux" --dbpath "$work/rpmdb" --define "_dbpath $work/rpmdb" \
     --define "_topdir $top" --define "_buildrootdir $work/$arch/rpmroot" --define "staged $root" \
     --define "pkgversion $rpm_version" --define "cpu_min ${cpu_min[$arch]}" \
     --define "_binary_payload ${RPM_PAYLOAD:-w2.xzdio}" --define "source_date_epoch_from_changelog 0" \
@@ -117,7 +118,7 @@ build_rpm() {
   local rpm
   rpm=$(find "$top/RPMS" -name '*.rpm' | head -1)
   cp "$rpm" "$out/"
-  rpm -qpl "$out/$(basename "$rpm")" >/dev/null
+  rpm --dbpath "$work/rpmdb" -qpl "$out/$(basename "$rpm")" >/dev/null
   echo "package: $out/$(basename "$rpm") ($(du -h "$out/$(basename "$rpm")" | cut -f1))"
 }
 

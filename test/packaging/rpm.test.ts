@@ -42,7 +42,7 @@ for name in IPaddr Filesystem; do printf '#!/bin/sh\\n# stand-in heartbeat %s\\n
 ${DIR}/IPaddr
 ${DIR}/Filesystem
 `);
-await execa('rpmbuild', ['--quiet', '-bb', '--define', `_topdir ${standIn}`, join(standIn, 'SPECS/heartbeat.spec')]);
+await execa('rpmbuild', ['--quiet', '-bb', '--dbpath', join(standIn, 'rpmdb'), '--define', `_dbpath ${join(standIn, 'rpmdb')}`, '--define', `_topdir ${standIn}`, join(standIn, 'SPECS/heartbeat.spec')]);
 const HEARTBEAT = `/pkgs/standin/RPMS/noarch/heartbeat-3.0.6-1.noarch.rpm`;
 
 const RPM = 'rpm --root / --dbpath /var/lib/rpm';
