@@ -91,6 +91,8 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
     await root.must(t, `${env} ${rm} givegroup IPaddr::${VIP}/24/eth1 </dev/null`);
     t.notMatch(await root.must(t, 'ip -4 addr show dev eth1'), new RegExp(VIP), 'released after givegroup');
     t.match(await root.must(t, 'cat /var/log/ha-log'), /IPaddr.*adding 198\.18\.77\.1\/24 to eth1:0/, 'our agent logged through HA_LOGFILE');
+    const fs = await root.sh(`${env} ${rm} status Filesystem::/dev/hara-none::/mnt/hara-none::ext4 </dev/null; echo "rc=$?"; ${DIR}/Filesystem /dev/hara-none /mnt/hara-none ext4 status`);
+    t.match(fs.stdout, /^rc=3\nstopped \(/m, 'Filesystem by its heartbeat name: ResourceManager reads "not held", our words');
     t.equal((await root.sh('cat /run/stub-calls.log 2>/dev/null')).stdout, '', 'no reboot, pkill or killall was called');
   });
 
