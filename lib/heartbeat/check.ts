@@ -4,6 +4,7 @@ import type { AgentContext, AgentDefinition, Params } from '../agent.ts';
 import { resolveDrbdTools } from '../drbd/config.ts';
 import { Drbdadm } from '../drbd/drbdadm.ts';
 import { AgentError } from '../errors.ts';
+import { fstypeSupport } from '../fstype.ts';
 import { parseAddress, prefixContains } from '../ip/address.ts';
 import { findInterfaceForAddress, type Interface, type Route } from '../ip/iproute-json.ts';
 import { parseVipSpec } from '../ip/target.ts';
@@ -519,8 +520,8 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
       const directory = p.get('directory');
       const fstype = p.get('fstype');
       if (!files.exists(directory)) say('HA330', `mount point ${directory} does not exist on this node (the agent creates it at start, but on the standby an empty directory is where MySQL could write by mistake)`, `mkdir ${directory} on both nodes`);
-      if (fstype && fstype !== 'none' && !fstypeAvailable(fstype)) {
-        say('HA331', `filesystem type ${fstype} is neither in /proc/filesystems nor a kernel module here; mount would fail`, `install the module (or use the type mkfs made: blkid ${p.get('device')})`);
+      if (fstype && fstype !== 'none' && fstypeSupport(fstype) === 'unknown') {
+        say('HA331', `filesystem type ${fstype} is neither in /proc/filesystems nor a kernel module here; the Filesystem agent refuses it and mount would fail`, `install the module (or use the type mkfs made: blkid ${p.get('device')})`);
       }
       break;
     }
@@ -541,23 +542,6 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
       say('HA305', `validate-all: ${error.message}`, `run ${definition!.name} ${resource.args.join(' ')} validate-all after fixing it`);
     }
   }
-}
-
-/** Known to the running kernel (/proc/filesystems) or loadable (a module, or modprobe's fs-TYPE alias: ext3 is ext4.ko). The kernel is the machine's, whatever the root. */
-export function fstypeAvailable(fstype: string): boolean {
-  const read = (path: string) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  if (read('/proc/filesystems').split('\n').some((l) => l.split('\t').pop()?.trim() === fstype)) return true;
-  const release = read('/proc/sys/kernel/osrelease').trim();
-  if (!release) return false;
-  const escaped = fstype.replace(/[.+]/g, '\\$&');
-  if (new RegExp(`^alias fs-${escaped} `, 'm').test(read(`/lib/modules/${release}/modules.alias`))) return true;
-  return new RegExp(`/${escaped}\\.ko(\\.[a-z]+)?:`, 'm').test(read(`/lib/modules/${release}/modules.dep`));
 }
 
 function checkMysqld(entry: Resolved, resolved: readonly Resolved[], options: CheckOptions, files: NodeFiles, say: (code: FindingCode, message: string, fix: string) => void): void {
