@@ -421,18 +421,6 @@ async function checkHaresources(parsed: Haresources, file: string, nodes: readon
     }
   }
 
-  // One resource in two groups: ResourceManager finds a group by its first resource anywhere.
-  const seen = new Map<string, HaresourcesResource>();
-  for (const group of parsed.groups) {
-    for (const r of group.resources) {
-      const first = seen.get(r.text);
-      if (first && !group.resources.slice(0, group.resources.indexOf(r)).some((x) => x.text === r.text)) {
-        findings.add('HA352', file, r.line, `${r.text} is already in the group on line ${first.line}; two groups would start and stop the same resource (and takegroup of one finds both lines)`, 'keep each resource in one group only');
-      }
-      if (!first) seen.set(r.text, r);
-    }
-  }
-
   const resourceDir = options.env.HA_RESOURCEDIR || `${options.haDir.replace(/\/+$/, '')}/resource.d`;
   const resolved: Resolved[] = [];
   for (const group of parsed.groups) {
@@ -454,6 +442,18 @@ async function checkHaresources(parsed: Haresources, file: string, nodes: readon
         if (!(error instanceof AgentError)) throw error;
         findings.add('HA304', file, resource.line, `${resource.text}: ${error.message}`, `usage: ${definition.name}::${definition.v1Synopsis.replace(/ /g, '::')}`);
       }
+    }
+  }
+  // One resource in two groups, however it is spelled (198.18.4.1 and IPaddr::198.18.4.1/16/eth1): ours are
+  // the same resource when the agent's own lock key says so (the VIP, the mount point, the DRBD resource).
+  const seen = new Map<string, Resolved>();
+  for (const entry of resolved) {
+    const { definition, params, resource } = entry;
+    const identity = definition && params ? `${definition.name} ${definition.lockKey(params)}` : `${resource.script} ${resource.args.join(' ')}`;
+    const first = seen.get(identity);
+    if (!first) seen.set(identity, entry);
+    else if (first.group !== entry.group) {
+      findings.add('HA352', file, resource.line, `${resource.text} is the same resource as ${first.resource.text} in the group on line ${first.group.line}: two groups would start and stop it${first.resource.text === resource.text ? ' (and takegroup of one finds both lines)' : ''}`, 'keep each resource in one group only');
     }
   }
   // Second pass: every resource's parameters are known, so mysqld sees the Filesystems after it too.

@@ -167,6 +167,7 @@ const variants: Variant[] = [
   ['mounts before it promotes', group('master1 IPaddr::198.18.4.1/16/eth1 Filesystem::/dev/drbd1::/data::ext3 drbddisk::data mysqld'), 'HA350', HARES, 2],
   ['mysqld before its Filesystem', group('master1 IPaddr::198.18.4.1/16/eth1 drbddisk::data mysqld Filesystem::/dev/drbd1::/data::ext3'), 'HA351', HARES, 2],
   ['one resource in two groups', group(`${GROUP}\nmaster2 IPaddr::198.18.5.1/16/eth1 drbddisk::data`), 'HA352', HARES, 3],
+  ['the VIP in two groups, spelled differently', group(`${GROUP}\nmaster2 198.18.4.1`), 'HA352', HARES, 3],
   ['mariadb enabled at boot (systemd)', (r) => symlinkSync('/lib/systemd/system/mariadb.service', `${r}/etc/systemd/system/multi-user.target.wants/mariadb.service`), 'HA401', '/etc/systemd/system/multi-user.target.wants/mariadb.service', 0],
   ['init script of the group at boot (rc2.d)', (r) => { group(`${GROUP} httpd`)(r); writeFileSync(`${r}/etc/init.d/httpd`, '#!/bin/sh\n', { mode: 0o755 }); symlinkSync('../init.d/httpd', `${r}/etc/rc2.d/S02httpd`); }, 'HA401', '/etc/rc2.d/S02httpd', 0],
   ['replicated disk auto-mounted from fstab', replace('/etc/fstab', 'ext3 noauto', 'ext3 defaults'), 'HA402', '/etc/fstab', 2],
