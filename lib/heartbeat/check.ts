@@ -308,7 +308,7 @@ function checkHaCf(entries: readonly HaCfEntry[], file: string, node: string, op
     if (!v) return undefined;
     const ms = parseDurationMs(v.value);
     if (ms === undefined) {
-      findings.add('HA109', file, v.line, `${name} "${v.value}" is not a time heartbeat understands`, `write seconds ("${name} 2") or a unit ("${name} 500ms")`);
+      findings.add('HA109', file, v.line, `${name} "${v.value}" is not a time heartbeat understands; heartbeat refuses to start`, `write seconds ("${name} 2") or a unit ("${name} 500ms")`);
       return null;
     }
     return { ms, line: v.line, text: v.value };
@@ -344,7 +344,7 @@ function checkHaCf(entries: readonly HaCfEntry[], file: string, node: string, op
     const ifaces = e.directive === 'bcast' || e.directive === 'udp' ? e.values : e.values.slice(0, 1);
     for (const ifname of ifaces) {
       if (names.has(ifname)) continue;
-      findings.add('HA110', file, e.line, `${e.directive} names interface ${ifname}, which this node does not have${names.size ? ` (it has ${[...names].filter((n) => n !== 'lo').join(', ') || 'only lo'})` : ''}`, 'use the interface of the heartbeat link on this node (the name may differ per node: then ha.cf differs too)');
+      findings.add('HA110', file, e.line, `${e.directive} names interface ${ifname}, which this node does not have${names.size ? ` (it has ${[...names].filter((n) => n !== 'lo').join(', ') || 'only lo'})` : ''}; heartbeat refuses to start`, 'use the interface of the heartbeat link on this node (the name may differ per node: then ha.cf differs too)');
     }
     if ((e.directive === 'ucast' || e.directive === 'ucast6') && e.values.length >= 2 && names.has(e.values[0]!)) {
       const [ifname, peer] = e.values as [string, string];
@@ -396,7 +396,7 @@ function checkAuthkeys(files: NodeFiles, file: string, findings: Findings): void
     else if (key.method !== 'crc' && !key.secret) findings.add('HA206', file, key.line, `key ${key.index} (${key.method}) has no secret`, `write "${key.index} ${key.method} SECRET" with a long random secret, the same on both nodes`);
   }
   if (!keys.auth) {
-    findings.add('HA203', file, 0, 'no "auth N" line: heartbeat does not know which key to use ("Missing auth directive")', `add "auth ${keys.keys[0]?.index ?? 1}"`);
+    findings.add('HA203', file, 0, 'no "auth N" line: heartbeat does not know which key to use and refuses to start ("Missing auth directive")', `add "auth ${keys.keys[0]?.index ?? 1}"`);
     return;
   }
   const used = keys.keys.find((k) => k.index === keys.auth!.index);
