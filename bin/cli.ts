@@ -120,9 +120,10 @@ function statusText(groups: readonly GroupStatus[], file: string): string {
   const out: string[] = [];
   for (const g of groups) {
     const held = g.resources.filter((r) => r.state === 'held').length;
-    out.push(`${file}:${g.line}  node ${g.node}  group ${g.key}: ${g.verdict} (${held} of ${g.resources.length} held)`);
+    out.push(`${file}:${g.line}  node ${g.node}  group ${g.key}`);
     const width = Math.max(...g.resources.map((r) => r.resource.length), 8);
     for (const r of g.resources) out.push(`  ${r.state.padEnd(8)}  ${r.resource.padEnd(width)}  ${`${r.ms} ms`.padStart(7)}  ${r.detail}`);
+    out.push(`  ${g.verdict} (${held} of ${g.resources.length} held)`);
   }
   return `${out.join('\n')}\n`;
 }
