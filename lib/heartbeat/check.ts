@@ -5,7 +5,7 @@ import { resolveDrbdTools } from '../drbd/config.ts';
 import { Drbdadm } from '../drbd/drbdadm.ts';
 import { AgentError } from '../errors.ts';
 import { fstypeSupport } from '../fstype.ts';
-import { parseAddress, prefixContains } from '../ip/address.ts';
+import { canonicalAddress, parseAddress, prefixContains } from '../ip/address.ts';
 import { findInterfaceForAddress, type Interface, type Route } from '../ip/iproute-json.ts';
 import { parseVipSpec } from '../ip/target.ts';
 import { OptionFileError, readOptionFiles, type OptionFileSource } from '../mycnf.ts';
@@ -86,6 +86,7 @@ export const CODES = {
   HA402: ['error', 'replicated filesystem mounted at boot'],
   HA403: ['warning', 'heartbeat not started at boot'],
   HA404: ['warning', 'peer name does not resolve'],
+  HA405: ['error', 'VIP configured by the OS at boot'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 export type FindingCode = keyof typeof CODES;
 
@@ -625,6 +626,35 @@ async function checkNode(parsed: Haresources, nodes: readonly { name: string }[]
   }
   if (!(bootLinks.get('heartbeat') ?? []).length) {
     findings.add('HA403', '/etc/init.d/heartbeat', 0, 'heartbeat is not started at boot: after a reboot this node stays out of the cluster until someone starts it', 'systemctl enable heartbeat (leave it off only if a person must decide after every reboot, as the tutorial does)');
+  }
+
+  // The VIP in the OS's own network configuration: up on both nodes after a reboot (ResourceManager's
+  // VerifyAllIdle comment calls it the most common cause of "resource is active, and should not be").
+  const ipaddr = options.agents.IPaddr;
+  const vips = new Map<string, HaresourcesResource>();
+  for (const r of parsed.groups.flatMap((g) => g.resources).filter((x) => x.script === 'IPaddr' && ipaddr)) {
+    try {
+      const address = parseAddress(paramsFromV1Args(ipaddr!, r.args).ip ?? '');
+      if (address && !vips.has(canonicalAddress(address))) vips.set(canonicalAddress(address), r);
+    } catch {
+      // Arguments that do not parse are HA304.
+    }
+  }
+  if (vips.size) {
+    const netFiles = ['/etc/network/interfaces', ...files.list('/etc/network/interfaces.d').map((n) => `/etc/network/interfaces.d/${n}`)];
+    for (const path of netFiles) {
+      const text = files.read(path);
+      if (typeof text !== 'string') continue;
+      text.split('\n').forEach((raw, index) => {
+        for (const word of raw.replace(/#.*/, '').split(/[\s/]+/)) {
+          const address = parseAddress(word);
+          const vip = address && vips.get(canonicalAddress(address));
+          if (!vip) continue;
+          findings.add('HA405', path, index + 1, `${word} is configured here, so the OS brings it up at boot on this node, but heartbeat manages it (${vip.text}): after a reboot both nodes answer for it`, 'remove it from the OS network configuration; heartbeat adds it where the group runs');
+          break;
+        }
+      });
+    }
   }
 
   // Replicated filesystems mounted from /etc/fstab at boot.
