@@ -198,8 +198,13 @@ held as asked), 2 usage error.`,
     .argument('<name>', `agent name: ${Object.keys(AGENTS).join(', ')}`)
     .argument('[args...]', 'the agent\'s heartbeat v1 arguments, then the action (start, stop, status, ...)')
     .allowUnknownOption()
+    // Options after NAME are the agent's (`run drbddisk --help` is drbddisk's help); `run --help` is this command's.
     .helpOption(false)
-    .action(async (name: string, args: string[]) => {
+    .action(async (name: string, args: string[], _options: unknown, command: Command) => {
+      if (name === '--help' || name === '-h') {
+        command.outputHelp();
+        throw new ExitWith(EXIT.OK);
+      }
       const load = AGENTS[name];
       if (!load) {
         writeStderr(`ha-agent run: unknown agent ${JSON.stringify(name)}; one of ${Object.keys(AGENTS).join(', ')}\n`);
