@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
 import type { AgentContext, AgentDefinition, Params } from '../lib/agent.ts';
 import { describeDeviceSpec, parseDeviceSpec, resolveBlockDevice, resolveDevicePath, type DeviceSpec, type ResolvedDevice } from '../lib/block-device.ts';
 import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, UsageError } from '../lib/errors.ts';
 import { run } from '../lib/exec.ts';
 import { fsckNeeded, runFsck, type FsckMode } from '../lib/fsck.ts';
+import { fstypeSupport } from '../lib/fstype.ts';
 import { hostName } from '../lib/host.ts';
 import { log } from '../lib/log.ts';
 import { canonicalMountPoint, isPathUnder, mountsBelow, mountsInOtherNamespaces, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
@@ -94,12 +95,10 @@ function isOurs(entry: MountEntry, identity: Identity, r: Resource): boolean {
 const describeMount = (e: MountEntry) => `${e.source} (${e.fstype})`;
 const remainingMs = (ctx: AgentContext) => Math.max(ctx.deadline - Date.now(), 100);
 
-/** The stock agent's check: /proc/filesystems, no modprobe (absent on many hosts). */
+/** As the stock agent's check (/proc/filesystems, else a module to load), without running modprobe (absent on many hosts): mount(2) loads the module itself. `ha-agent check` asks the same. */
 function checkFstypeSupported(fstype: string): void {
   if (!fstype || fstype === 'none') return;
-  const needed = fstype.startsWith('fuse.') || fstype === 'glusterfs' || fstype === 'rozofs' ? 'fuse' : fstype === 'efs' ? 'nfs4' : fstype;
-  const known = readFileSync('/proc/filesystems', 'utf8').split('\n').map((line) => line.split('\t').pop()?.trim());
-  if (!known.includes(needed)) throw new NotInstalledError(`filesystem type ${fstype} is not supported by this kernel (not in /proc/filesystems)`);
+  if (fstypeSupport(fstype) === 'unknown') throw new NotInstalledError(`filesystem type ${fstype} is not supported by this kernel (not in /proc/filesystems)`);
 }
 
 /** The filesystem type blkid finds on the device ('' when it finds none). */

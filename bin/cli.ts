@@ -120,9 +120,10 @@ function statusText(groups: readonly GroupStatus[], file: string): string {
   const out: string[] = [];
   for (const g of groups) {
     const held = g.resources.filter((r) => r.state === 'held').length;
-    out.push(`${file}:${g.line}  node ${g.node}  group ${g.key}: ${g.verdict} (${held} of ${g.resources.length} held)`);
+    out.push(`${file}:${g.line}  node ${g.node}  group ${g.key}`);
     const width = Math.max(...g.resources.map((r) => r.resource.length), 8);
     for (const r of g.resources) out.push(`  ${r.state.padEnd(8)}  ${r.resource.padEnd(width)}  ${`${r.ms} ms`.padStart(7)}  ${r.detail}`);
+    out.push(`  ${g.verdict} (${held} of ${g.resources.length} held)`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -197,8 +198,13 @@ held as asked), 2 usage error.`,
     .argument('<name>', `agent name: ${Object.keys(AGENTS).join(', ')}`)
     .argument('[args...]', 'the agent\'s heartbeat v1 arguments, then the action (start, stop, status, ...)')
     .allowUnknownOption()
+    // Options after NAME are the agent's (`run drbddisk --help` is drbddisk's help); `run --help` is this command's.
     .helpOption(false)
-    .action(async (name: string, args: string[]) => {
+    .action(async (name: string, args: string[], _options: unknown, command: Command) => {
+      if (name === '--help' || name === '-h') {
+        command.outputHelp();
+        throw new ExitWith(EXIT.OK);
+      }
       const load = AGENTS[name];
       if (!load) {
         writeStderr(`ha-agent run: unknown agent ${JSON.stringify(name)}; one of ${Object.keys(AGENTS).join(', ')}\n`);

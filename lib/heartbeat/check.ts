@@ -4,7 +4,8 @@ import type { AgentContext, AgentDefinition, Params } from '../agent.ts';
 import { resolveDrbdTools } from '../drbd/config.ts';
 import { Drbdadm } from '../drbd/drbdadm.ts';
 import { AgentError } from '../errors.ts';
-import { parseAddress, prefixContains } from '../ip/address.ts';
+import { fstypeSupport } from '../fstype.ts';
+import { canonicalAddress, parseAddress, prefixContains } from '../ip/address.ts';
 import { findInterfaceForAddress, type Interface, type Route } from '../ip/iproute-json.ts';
 import { parseVipSpec } from '../ip/target.ts';
 import { OptionFileError, readOptionFiles, type OptionFileSource } from '../mycnf.ts';
@@ -85,6 +86,7 @@ export const CODES = {
   HA402: ['error', 'replicated filesystem mounted at boot'],
   HA403: ['warning', 'heartbeat not started at boot'],
   HA404: ['warning', 'peer name does not resolve'],
+  HA405: ['error', 'VIP configured by the OS at boot'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 export type FindingCode = keyof typeof CODES;
 
@@ -307,7 +309,7 @@ function checkHaCf(entries: readonly HaCfEntry[], file: string, node: string, op
     if (!v) return undefined;
     const ms = parseDurationMs(v.value);
     if (ms === undefined) {
-      findings.add('HA109', file, v.line, `${name} "${v.value}" is not a time heartbeat understands`, `write seconds ("${name} 2") or a unit ("${name} 500ms")`);
+      findings.add('HA109', file, v.line, `${name} "${v.value}" is not a time heartbeat understands; heartbeat refuses to start`, `write seconds ("${name} 2") or a unit ("${name} 500ms")`);
       return null;
     }
     return { ms, line: v.line, text: v.value };
@@ -343,7 +345,7 @@ function checkHaCf(entries: readonly HaCfEntry[], file: string, node: string, op
     const ifaces = e.directive === 'bcast' || e.directive === 'udp' ? e.values : e.values.slice(0, 1);
     for (const ifname of ifaces) {
       if (names.has(ifname)) continue;
-      findings.add('HA110', file, e.line, `${e.directive} names interface ${ifname}, which this node does not have${names.size ? ` (it has ${[...names].filter((n) => n !== 'lo').join(', ') || 'only lo'})` : ''}`, 'use the interface of the heartbeat link on this node (the name may differ per node: then ha.cf differs too)');
+      findings.add('HA110', file, e.line, `${e.directive} names interface ${ifname}, which this node does not have${names.size ? ` (it has ${[...names].filter((n) => n !== 'lo').join(', ') || 'only lo'})` : ''}; heartbeat refuses to start`, 'use the interface of the heartbeat link on this node (the name may differ per node: then ha.cf differs too)');
     }
     if ((e.directive === 'ucast' || e.directive === 'ucast6') && e.values.length >= 2 && names.has(e.values[0]!)) {
       const [ifname, peer] = e.values as [string, string];
@@ -395,7 +397,7 @@ function checkAuthkeys(files: NodeFiles, file: string, findings: Findings): void
     else if (key.method !== 'crc' && !key.secret) findings.add('HA206', file, key.line, `key ${key.index} (${key.method}) has no secret`, `write "${key.index} ${key.method} SECRET" with a long random secret, the same on both nodes`);
   }
   if (!keys.auth) {
-    findings.add('HA203', file, 0, 'no "auth N" line: heartbeat does not know which key to use ("Missing auth directive")', `add "auth ${keys.keys[0]?.index ?? 1}"`);
+    findings.add('HA203', file, 0, 'no "auth N" line: heartbeat does not know which key to use and refuses to start ("Missing auth directive")', `add "auth ${keys.keys[0]?.index ?? 1}"`);
     return;
   }
   const used = keys.keys.find((k) => k.index === keys.auth!.index);
@@ -420,18 +422,6 @@ async function checkHaresources(parsed: Haresources, file: string, nodes: readon
     }
   }
 
-  // One resource in two groups: ResourceManager finds a group by its first resource anywhere.
-  const seen = new Map<string, HaresourcesResource>();
-  for (const group of parsed.groups) {
-    for (const r of group.resources) {
-      const first = seen.get(r.text);
-      if (first && !group.resources.slice(0, group.resources.indexOf(r)).some((x) => x.text === r.text)) {
-        findings.add('HA352', file, r.line, `${r.text} is already in the group on line ${first.line}; two groups would start and stop the same resource (and takegroup of one finds both lines)`, 'keep each resource in one group only');
-      }
-      if (!first) seen.set(r.text, r);
-    }
-  }
-
   const resourceDir = options.env.HA_RESOURCEDIR || `${options.haDir.replace(/\/+$/, '')}/resource.d`;
   const resolved: Resolved[] = [];
   for (const group of parsed.groups) {
@@ -453,6 +443,18 @@ async function checkHaresources(parsed: Haresources, file: string, nodes: readon
         if (!(error instanceof AgentError)) throw error;
         findings.add('HA304', file, resource.line, `${resource.text}: ${error.message}`, `usage: ${definition.name}::${definition.v1Synopsis.replace(/ /g, '::')}`);
       }
+    }
+  }
+  // One resource in two groups, however it is spelled (198.18.4.1 and IPaddr::198.18.4.1/16/eth1): ours are
+  // the same resource when the agent's own lock key says so (the VIP, the mount point, the DRBD resource).
+  const seen = new Map<string, Resolved>();
+  for (const entry of resolved) {
+    const { definition, params, resource } = entry;
+    const identity = definition && params ? `${definition.name} ${definition.lockKey(params)}` : `${resource.script} ${resource.args.join(' ')}`;
+    const first = seen.get(identity);
+    if (!first) seen.set(identity, entry);
+    else if (first.group !== entry.group) {
+      findings.add('HA352', file, resource.line, `${resource.text} is the same resource as ${first.resource.text} in the group on line ${first.group.line}: two groups would start and stop it${first.resource.text === resource.text ? ' (and takegroup of one finds both lines)' : ''}`, 'keep each resource in one group only');
     }
   }
   // Second pass: every resource's parameters are known, so mysqld sees the Filesystems after it too.
@@ -519,8 +521,8 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
       const directory = p.get('directory');
       const fstype = p.get('fstype');
       if (!files.exists(directory)) say('HA330', `mount point ${directory} does not exist on this node (the agent creates it at start, but on the standby an empty directory is where MySQL could write by mistake)`, `mkdir ${directory} on both nodes`);
-      if (fstype && fstype !== 'none' && !fstypeAvailable(fstype)) {
-        say('HA331', `filesystem type ${fstype} is neither in /proc/filesystems nor a kernel module here; mount would fail`, `install the module (or use the type mkfs made: blkid ${p.get('device')})`);
+      if (fstype && fstype !== 'none' && fstypeSupport(fstype) === 'unknown') {
+        say('HA331', `filesystem type ${fstype} is neither in /proc/filesystems nor a kernel module here; the Filesystem agent refuses it and mount would fail`, `install the module (or use the type mkfs made: blkid ${p.get('device')})`);
       }
       break;
     }
@@ -541,23 +543,6 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
       say('HA305', `validate-all: ${error.message}`, `run ${definition!.name} ${resource.args.join(' ')} validate-all after fixing it`);
     }
   }
-}
-
-/** Known to the running kernel (/proc/filesystems) or loadable (a module, or modprobe's fs-TYPE alias: ext3 is ext4.ko). The kernel is the machine's, whatever the root. */
-export function fstypeAvailable(fstype: string): boolean {
-  const read = (path: string) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  if (read('/proc/filesystems').split('\n').some((l) => l.split('\t').pop()?.trim() === fstype)) return true;
-  const release = read('/proc/sys/kernel/osrelease').trim();
-  if (!release) return false;
-  const escaped = fstype.replace(/[.+]/g, '\\$&');
-  if (new RegExp(`^alias fs-${escaped} `, 'm').test(read(`/lib/modules/${release}/modules.alias`))) return true;
-  return new RegExp(`/${escaped}\\.ko(\\.[a-z]+)?:`, 'm').test(read(`/lib/modules/${release}/modules.dep`));
 }
 
 function checkMysqld(entry: Resolved, resolved: readonly Resolved[], options: CheckOptions, files: NodeFiles, say: (code: FindingCode, message: string, fix: string) => void): void {
@@ -641,6 +626,35 @@ async function checkNode(parsed: Haresources, nodes: readonly { name: string }[]
   }
   if (!(bootLinks.get('heartbeat') ?? []).length) {
     findings.add('HA403', '/etc/init.d/heartbeat', 0, 'heartbeat is not started at boot: after a reboot this node stays out of the cluster until someone starts it', 'systemctl enable heartbeat (leave it off only if a person must decide after every reboot, as the tutorial does)');
+  }
+
+  // The VIP in the OS's own network configuration: up on both nodes after a reboot (ResourceManager's
+  // VerifyAllIdle comment calls it the most common cause of "resource is active, and should not be").
+  const ipaddr = options.agents.IPaddr;
+  const vips = new Map<string, HaresourcesResource>();
+  for (const r of parsed.groups.flatMap((g) => g.resources).filter((x) => x.script === 'IPaddr' && ipaddr)) {
+    try {
+      const address = parseAddress(paramsFromV1Args(ipaddr!, r.args).ip ?? '');
+      if (address && !vips.has(canonicalAddress(address))) vips.set(canonicalAddress(address), r);
+    } catch {
+      // Arguments that do not parse are HA304.
+    }
+  }
+  if (vips.size) {
+    const netFiles = ['/etc/network/interfaces', ...files.list('/etc/network/interfaces.d').map((n) => `/etc/network/interfaces.d/${n}`)];
+    for (const path of netFiles) {
+      const text = files.read(path);
+      if (typeof text !== 'string') continue;
+      text.split('\n').forEach((raw, index) => {
+        for (const word of raw.replace(/#.*/, '').split(/[\s/]+/)) {
+          const address = parseAddress(word);
+          const vip = address && vips.get(canonicalAddress(address));
+          if (!vip) continue;
+          findings.add('HA405', path, index + 1, `${word} is configured here, so the OS brings it up at boot on this node, but heartbeat manages it (${vip.text}): after a reboot both nodes answer for it`, 'remove it from the OS network configuration; heartbeat adds it where the group runs');
+          break;
+        }
+      });
+    }
   }
 
   // Replicated filesystems mounted from /etc/fstab at boot.

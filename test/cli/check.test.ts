@@ -48,6 +48,7 @@ function cleanTree(root: string): void {
   put('/etc/hosts', '127.0.0.1 localhost\n198.18.4.2 master1\n198.18.4.3 master2\n');
   put('/etc/fstab', '/dev/vda1 / ext4 defaults 0 1\n/dev/drbd1 /data ext3 noauto 0 0\n');
   put('/etc/init.d/heartbeat', '#!/bin/sh\n', 0o755);
+  put('/etc/network/interfaces', 'auto eth1\niface eth1 inet static\n  address 198.18.4.2/16\n');
   mkdirSync(`${root}/etc/systemd/system/multi-user.target.wants`, { recursive: true });
   symlinkSync('/lib/systemd/system/heartbeat.service', `${root}/etc/systemd/system/multi-user.target.wants/heartbeat.service`);
   mkdirSync(`${root}/etc/rc2.d`, { recursive: true });
@@ -167,10 +168,12 @@ const variants: Variant[] = [
   ['mounts before it promotes', group('master1 IPaddr::198.18.4.1/16/eth1 Filesystem::/dev/drbd1::/data::ext3 drbddisk::data mysqld'), 'HA350', HARES, 2],
   ['mysqld before its Filesystem', group('master1 IPaddr::198.18.4.1/16/eth1 drbddisk::data mysqld Filesystem::/dev/drbd1::/data::ext3'), 'HA351', HARES, 2],
   ['one resource in two groups', group(`${GROUP}\nmaster2 IPaddr::198.18.5.1/16/eth1 drbddisk::data`), 'HA352', HARES, 3],
+  ['the VIP in two groups, spelled differently', group(`${GROUP}\nmaster2 198.18.4.1`), 'HA352', HARES, 3],
   ['mariadb enabled at boot (systemd)', (r) => symlinkSync('/lib/systemd/system/mariadb.service', `${r}/etc/systemd/system/multi-user.target.wants/mariadb.service`), 'HA401', '/etc/systemd/system/multi-user.target.wants/mariadb.service', 0],
   ['init script of the group at boot (rc2.d)', (r) => { group(`${GROUP} httpd`)(r); writeFileSync(`${r}/etc/init.d/httpd`, '#!/bin/sh\n', { mode: 0o755 }); symlinkSync('../init.d/httpd', `${r}/etc/rc2.d/S02httpd`); }, 'HA401', '/etc/rc2.d/S02httpd', 0],
   ['replicated disk auto-mounted from fstab', replace('/etc/fstab', 'ext3 noauto', 'ext3 defaults'), 'HA402', '/etc/fstab', 2],
   ['heartbeat not started at boot', (r) => { unlinkSync(`${r}/etc/rc2.d/S01heartbeat`); unlinkSync(`${r}/etc/systemd/system/multi-user.target.wants/heartbeat.service`); }, 'HA403', '/etc/init.d/heartbeat', 0],
+  ['the VIP in /etc/network/interfaces', append('/etc/network/interfaces', '  up ip addr add 198.18.4.1/16 dev eth1 label eth1:0\n'), 'HA405', '/etc/network/interfaces', 4],
   ['peer name does not resolve', replace('/etc/hosts', '198.18.4.3 master2\n', ''), 'HA404', '/etc/hosts', 0],
 ];
 

@@ -49,6 +49,9 @@ t.test('run NAME ARGS ACTION is the agent through its link; --agent still works'
   t.equal(viaLink.exitCode, 3, 'not held: LSB 3');
   const helpOfAgent = await cli(['run', 'drbddisk', '--help']);
   t.match(helpOfAgent.stdout, /^drbddisk - /, 'options after NAME are the agent\'s');
+  const runHelp = await cli(['run', '--help']);
+  t.equal(runHelp.exitCode, 0);
+  t.match(runHelp.stdout, /^Usage: ha-agent run <name> \[args\.\.\.\]/);
   const unknown = await cli(['run', 'httpd', 'status']);
   t.equal(unknown.exitCode, 2);
   t.match(unknown.stderr, /unknown agent "httpd"; one of IPaddr, drbddisk, Filesystem, mysqld/);

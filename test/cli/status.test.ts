@@ -122,9 +122,11 @@ t.test('the text form: one row per resource, the verdict on the group line', asy
   const r = await node.exec('/etc/ha.d/resource.d/ha-agent', ['status']);
   t.equal(r.exitCode, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  t.equal(lines[0], `/etc/ha.d/haresources:2  node master1  group ${GROUP_A[0]}: ALL (2 of 2 held)`);
+  t.equal(lines[0], `/etc/ha.d/haresources:2  node master1  group ${GROUP_A[0]}`);
   t.match(lines[1], new RegExp(`^  held +IPaddr::198\\.18\\.9\\.1/24/eth1 +\\d+ ms  running \\(198\\.18\\.9\\.1 on eth1:0\\)$`));
   t.match(lines[2], /^ {2}held +flag::a +\d+ ms {2}flag a is running$/);
+  t.equal(lines[3], '  ALL (2 of 2 held)');
+  t.equal(lines.length, 4);
   await node.resourceManager(['givegroup', GROUP_A[0]!]);
   const none = await node.exec('/etc/ha.d/resource.d/ha-agent', ['status', '--node', 'nosuch']);
   t.equal(none.exitCode, 1);
