@@ -107,6 +107,8 @@ t.test('heartbeat installed after us, then erased: the triggers keep our agents 
     t.match(await root.must(t, `cat ${DIR}/${name}.distrib`), new RegExp(`stand-in heartbeat ${name}`), `heartbeat's ${name} kept as ${name}.distrib`);
   }
 
+  const verify = await root.sh(`${RPM} -V --nodeps heartbeat`);
+  t.match(verify.stdout, new RegExp(`^\\S+\\s+${DIR}/IPaddr$`, 'm'), 'rpm -V heartbeat: sees our link where its IPaddr was (README says so)');
   await root.must(t, `${RPM} -e heartbeat`);
   t.equal(await root.readlink(`${DIR}/${'IPaddr'}`), OURS, 'heartbeat erased: the name is still ours');
   t.equal((await root.exec('test', ['-e', `${DIR}/IPaddr.distrib`])).exitCode, 1, 'its kept copy went with it');
