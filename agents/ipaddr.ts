@@ -90,7 +90,11 @@ async function start(ctx: AgentContext): Promise<void> {
       if (error instanceof NotInstalledError) throw new NotInstalledError(`arping not found; install arping or set run_arping=false to skip the duplicate check`);
       throw new GenericError(`duplicate check failed: ${(error as Error).message}`);
     }
-    if (macs.length) throw new RefusedError(`${vip.ip} is already in use on ${vip.nic} by ${macs.join(', ')}; not adding it`);
+    // On a two-node cluster the usual reason is split brain: the heartbeat
+    // link failed, the peer was declared dead, and it still holds the VIP.
+    if (macs.length) {
+      throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${macs.join(', ')} on ${vip.nic} — another node still holds it (split brain?); not adding it`);
+    }
   }
 
   const add = ['-f', family, 'addr', 'add', `${vip.ip}/${vip.prefix}`];
