@@ -85,8 +85,11 @@ async function main() {
         missingRows: r.missingRows.length, writesServedByMaster2: r.writesServedByMaster2, stubCalls: r.stubCalls, error: r.error,
         refusal: r.master2LogDuringOutage.filter((l) => /IPaddr.*(ERROR|refus|already)/i.test(l)).slice(0, 3),
       };
-      const firstVip = r.vipIntervals.master2[0];
-      put('VIP on both nodes (ip monitor: every add/delete)', side, `**${(r.duplicateVipMs / 1000).toFixed(2)} s**${firstVip ? ` (master2 added it ${((firstVip.from - r.triggerAt) / 1000).toFixed(2)} s after the trigger, removed it ${((firstVip.to - firstVip.from) / 1000).toFixed(2)} s later)` : ''}`);
+      const onMaster2 = r.vipIntervals.master2;
+      const added = onMaster2[0]?.from;
+      const removed = onMaster2.at(-1)?.to;
+      put('VIP on both nodes (ip monitor: every add/delete)', side, `**${(r.duplicateVipMs / 1000).toFixed(2)} s**` +
+        (added !== undefined && removed !== undefined ? ` (master2 first added it ${((added - r.triggerAt) / 1000).toFixed(2)} s after the trigger, last removed it ${((removed - r.triggerAt) / 1000).toFixed(2)} s after; ${onMaster2.length} add/delete pairs)` : ''));
       put('VIP on both nodes (samples)', side, `${(r.duplicateVipSampledMs / 1000).toFixed(2)} s (${r.samples.length} samples, gap median ${r.sampleGapMs.median} ms, max ${r.sampleGapMs.max} ms)`);
       put('master2 declared master1 dead after', side, r.declaredDeadAfterMs === undefined ? '—' : `${(r.declaredDeadAfterMs / 1000).toFixed(1)} s`);
       put('master2 Primary / mounted / mysqld (sampled, ever)', side, `${r.ever.master2.primary ? 'yes' : 'no'} / ${r.ever.master2.mounted ? 'yes' : 'no'} / ${r.ever.master2.mysqld ? 'yes' : 'no'}`);
