@@ -118,9 +118,22 @@ async function main() {
     `Stock side: ${stock.description}.`,
     '',
   ];
+  const reading = [
+    'How to read it:',
+    '- Stock IPaddr adds the VIP without asking the LAN whether someone answers for it and announces it by gratuitous ARP; stock drbddisk then',
+    '  retries `drbdadm primary` (refused: the peer is Primary and DRBD, replicating over the LAN, is still connected) for ~5 s and fails,',
+    '  and ResourceManager gives the group up, removing the VIP: those seconds are the duplicate-VIP window.',
+    '- The client\'s ARP entry followed the gratuitous ARP to master2 and kept pointing there after master2 dropped the VIP, until the kernel',
+    '  found the entry stale (tens of seconds): with stock, writes stopped although master1 was healthy all along. Ours never adds the VIP',
+    '  (`refusing to start: … already answers from <MAC> …`), so the client never moves.',
+    '- "after the heal": heartbeat link back up, or (processes killed) `heartbeat` started again on master1 by the operator. After a',
+    '  partition heartbeat v1 has both nodes give up all resources and restart, so a ~20 s gap follows the heal with either agent set.',
+    '- With every process of master1 killed nothing serves writes until heartbeat is started there again (mysqld is gone, the VIP is not).',
+    '',
+  ];
   mkdirSync(`${ROOT}/bench/results`, { recursive: true });
   const file = `${ROOT}/bench/results/${quick ? 'split-brain-quick' : 'split-brain'}.md`;
-  writeFileSync(file, [...header, ...md, ...(result.notes.length ? ['Run notes:', ...result.notes.map((n) => `- ${n}`), ''] : [])].join('\n'));
+  writeFileSync(file, [...header, ...md, ...reading, ...(result.notes.length ? ['Run notes:', ...result.notes.map((n) => `- ${n}`), ''] : [])].join('\n'));
   process.stderr.write(`bench: wrote ${file.replace(`${ROOT}/`, '')}\n`);
 }
 
