@@ -21,12 +21,19 @@ const clusters: Cluster[] = [];
 const results = new Map<SplitBrainKind, SplitBrainResult>();
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+const setupErrors = new Map<SplitBrainKind, string>();
+
 t.before(async () => {
-  await Promise.all(KINDS.map(async (kind, i) => {
-    const cluster = await Cluster.create({ id: `sb${i}${process.pid}` });
-    clusters.push(cluster);
-    await startClusterWithWriter(cluster);
-    results.set(kind, await runSplitBrain(cluster, kind));
+  // allSettled: one scenario failing to start must not tear down the other mid-run.
+  await Promise.allSettled(KINDS.map(async (kind, i) => {
+    try {
+      const cluster = await Cluster.create({ id: `sb${i}${process.pid}` });
+      clusters.push(cluster);
+      await startClusterWithWriter(cluster);
+      results.set(kind, await runSplitBrain(cluster, kind));
+    } catch (error) {
+      setupErrors.set(kind, error instanceof Error ? error.message : String(error));
+    }
   }));
 });
 t.teardown(async () => {
@@ -36,7 +43,7 @@ t.teardown(async () => {
 for (const kind of KINDS) {
   t.test(`split brain (${kind})`, async (t) => {
     const r = results.get(kind);
-    if (!r) return t.fail(`${kind} did not run`);
+    if (!r) return t.fail(`${kind} did not run: ${setupErrors.get(kind) ?? 'no result'}`);
     for (const line of describeSplitBrain(r)) t.comment(line);
     t.notOk(r.error, `ran to the end: ${r.error ?? 'no error'}`);
     const during = r.samples.filter((s) => s.t > r.triggerAt + 1000 && s.t < (r.healAt ?? r.endAt));
