@@ -56,7 +56,7 @@ async function waitForDad(ctx: AgentContext, vip: ResolvedVip): Promise<void> {
   if (held) await removeAddress(vip.ip, held);
   if (outcome === 'dadfailed') {
     const mac = await resolveNeighbourMac(vip.nic, vip.ip, 300);
-    throw new RefusedError(`${vip.ip} is already in use on ${vip.nic} by ${mac ?? 'another host (MAC unknown)'} (IPv6 duplicate address detection failed); removed it again`);
+    throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${mac ?? 'another host (MAC unknown)'} on ${vip.nic} (IPv6 duplicate address detection failed) — another node still holds it (split brain?); removed it again`);
   }
   if (outcome === 'vanished') throw new GenericError(`${vip.ip} disappeared from ${vip.nic} during duplicate address detection`);
   throw new TimeoutError(`${vip.ip} still tentative on ${vip.nic} (duplicate address detection) when the start timeout ran out; removed it again`);
