@@ -56,7 +56,7 @@ async function waitForDad(ctx: AgentContext, vip: ResolvedVip): Promise<void> {
   if (held) await removeAddress(vip.ip, held);
   if (outcome === 'dadfailed') {
     const mac = await resolveNeighbourMac(vip.nic, vip.ip, 300);
-    throw new RefusedError(`${vip.ip} is already in use on ${vip.nic} by ${mac ?? 'another host (MAC unknown)'} (IPv6 duplicate address detection failed); removed it again`);
+    throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${mac ?? 'another host (MAC unknown)'} on ${vip.nic} (IPv6 duplicate address detection failed) — another node still holds it (split brain?); removed it again`);
   }
   if (outcome === 'vanished') throw new GenericError(`${vip.ip} disappeared from ${vip.nic} during duplicate address detection`);
   throw new TimeoutError(`${vip.ip} still tentative on ${vip.nic} (duplicate address detection) when the start timeout ran out; removed it again`);
@@ -90,7 +90,11 @@ async function start(ctx: AgentContext): Promise<void> {
       if (error instanceof NotInstalledError) throw new NotInstalledError(`arping not found; install arping or set run_arping=false to skip the duplicate check`);
       throw new GenericError(`duplicate check failed: ${(error as Error).message}`);
     }
-    if (macs.length) throw new RefusedError(`${vip.ip} is already in use on ${vip.nic} by ${macs.join(', ')}; not adding it`);
+    // On a two-node cluster the usual reason is split brain: the heartbeat
+    // link failed, the peer was declared dead, and it still holds the VIP.
+    if (macs.length) {
+      throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${macs.join(', ')} on ${vip.nic} — another node still holds it (split brain?); not adding it`);
+    }
   }
 
   const add = ['-f', family, 'addr', 'add', `${vip.ip}/${vip.prefix}`];

@@ -40,11 +40,12 @@ function read(file: string): (PhaseResult & { stock?: Record<string, string> }) 
 
 const agents = read(`${TMP}/agents.json`);
 const cluster = read(`${TMP}/cluster.json`);
-const rows: Row[] = [...(agents?.rows ?? []), ...(cluster?.rows ?? [])];
+const splitBrain = read(`${TMP}/split-brain.json`);
+const rows: Row[] = [...(agents?.rows ?? []), ...(cluster?.rows ?? []), ...(splitBrain?.rows ?? [])];
 const rss: RssRow[] = [...(agents?.rss ?? []), ...(cluster?.rss ?? [])];
-const notes: string[] = [...(agents?.notes ?? []), ...(cluster?.notes ?? [])];
+const notes: string[] = [...(agents?.notes ?? []), ...(cluster?.notes ?? []), ...(splitBrain?.notes ?? [])];
 if (!agents) notes.push('per-agent phase wrote no results (see the run output)');
-const m = machine({ ...(agents?.stock ?? {}), ...(cluster?.stock ?? {}) });
+const m = machine({ ...(agents?.stock ?? {}), ...(cluster?.stock ?? {}), ...(splitBrain?.stock ?? {}) });
 
 // Issue 9's targets, shown beside the ratio (goals, not asserts).
 const TARGETS: Record<string, number> = {

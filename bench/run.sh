@@ -10,6 +10,7 @@
 #   --only LIST   per-agent rows for these agents only
 #   --no-cluster  skip the ResourceManager group and two-node failover rows
 #   --no-failover skip only the two-node failover rows
+#   --no-split-brain skip the split-brain rows (stock and ours, ~4 min; writes bench/results/split-brain.md)
 #   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 2)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
 #
@@ -22,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0
+quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0 split_brain=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick) ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --only) only=(--only "$2"); shift ;;
     --no-cluster) cluster=0 ;;
     --no-failover) cluster_opts+=(--no-failover) ;;
+    --no-split-brain) split_brain=0 ;;
     --group-rounds|--failover-cycles) cluster_opts+=("$1" "$2"); shift ;;
     --startup) startup=1 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -122,6 +124,11 @@ if [ "$cluster" = 1 ]; then
   echo "bench: ResourceManager group and two-node failover rows" >&2
   phase "$BUN" bench/cluster-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$" --out "$TMP/cluster.json" "${quick[@]}" "${cluster_opts[@]}" \
     || echo "bench: the cluster phase failed" >&2
+fi
+if [ "$cluster" = 1 ] && [ "$split_brain" = 1 ]; then
+  echo "bench: split-brain rows (stock and ours side by side)" >&2
+  phase "$BUN" bench/split-brain-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$-sb" --out "$TMP/split-brain.json" "${quick[@]}" \
+    || echo "bench: the split-brain phase failed" >&2
 fi
 
 "$BUN" bench/report.ts --tmp "$TMP" --agents "$agents" --seconds $(( $(date +%s) - STARTED )) --load-start "$LOAD_START" "${quick[@]}"

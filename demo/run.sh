@@ -5,13 +5,15 @@
 # failover / failback / crash scenarios with a client writing through the VIP
 # and a replica following it, prints a timeline and a verdict, tears down.
 #   --keep   leave the cluster up afterwards (until Enter / Ctrl-C) to look inside
+#   --split-brain   instead: the heartbeat link fails while both nodes are up (tutorial's last section)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 for arg in "$@"; do
   case $arg in
     --keep) ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --split-brain) demo=demo/split-brain.ts ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -25,4 +27,4 @@ echo "demo: building the agents"
 npm run --silent build
 export HA_AGENTS_DIR=${HA_AGENTS_DIR:-$PWD/dist/resource.d}
 # Bun runs the TypeScript harness directly (it is a dev dependency already).
-exec ./node_modules/.bin/bun demo/demo.ts "$@"
+exec ./node_modules/.bin/bun "${demo:-demo/demo.ts}" "$@"

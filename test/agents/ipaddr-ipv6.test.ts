@@ -87,7 +87,7 @@ t.test('DAD: b refuses while a holds the address, names its MAC, and keeps nothi
   const refused = await ipaddr('b', ['fd00', '10/64/eth1', 'start']);
   t.equal(refused.exitCode, 1, 'start on b fails');
   t.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr.trim()}`);
-  t.match(refused.stderr, `${VIP} is already in use on eth1 by ${lan.nodes.a!.macs.eth1}`);
+  t.match(refused.stderr, `refusing to start: ${VIP} already answers from ${lan.nodes.a!.macs.eth1} on eth1 (IPv6 duplicate address detection failed) — another node still holds it (split brain?)`);
   t.same(await held('b'), [], 'the dadfailed address was removed again');
   t.equal((await ipaddr('a', [`${VIP}/64/eth1`, 'stop'])).exitCode, 0);
 });

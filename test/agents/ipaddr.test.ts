@@ -143,12 +143,12 @@ t.test('duplicate check: b refuses while a holds the VIP, and adds nothing', asy
   const refused = await ipaddr('b', [`${VIP}/24/eth1`, 'start']);
   t.equal(refused.exitCode, 1, 'start on b fails');
   t.equal(refused.stderr.trim().split('\n').length, 1, 'one line');
-  t.match(refused.stderr, new RegExp(`${VIP.replace(/\./g, '\\.')} is already in use on eth1 by ${lan.nodes.a!.macs.eth1}`), "names a's MAC");
+  t.match(refused.stderr, new RegExp(`refusing to start: ${VIP.replace(/\./g, '\\.')} already answers from ${lan.nodes.a!.macs.eth1} on eth1 — another node still holds it \\(split brain\\?\\)`), "names a's MAC and says split brain");
   t.same(await holds('b', VIP), [], 'b has no such address');
   t.equal(await announcerPid('b', VIP), undefined, 'b announced nothing');
   const ocfRefused = await ocf('b', 'start', { ip: VIP });
   t.equal(ocfRefused.exitCode, 1, 'OCF start refuses too');
-  t.match(ocfRefused.stderr, /^ocf-exit-reason:.*already in use/m);
+  t.match(ocfRefused.stderr, /^ocf-exit-reason:refusing to start: .* already answers from /m);
   t.same(await holds('b', VIP), []);
   // With the check disabled, b does add it (the operator asked for it).
   t.equal((await ocf('b', 'start', { ip: VIP, nic: 'eth1', cidr_netmask: '24', run_arping: 'false', arp_count: '0' })).exitCode, 0, 'run_arping=false skips the check');

@@ -354,6 +354,16 @@ export class Cluster {
     delete this.nodes[node];
   }
 
+  /**
+   * The dedicated heartbeat link (eth2) unplugged or plugged back: both
+   * nodes' ports on the heartbeat switch go down/up, so each node's eth2
+   * loses carrier while the nodes and the service LAN (eth1) stay up.
+   */
+  async setHeartbeatLink(up: boolean): Promise<void> {
+    for (const node of NODES) await ip(['link', 'set', `${SHORT[node]}-hb`, up ? 'up' : 'down'], this.ns.sw);
+    this.say(`heartbeat link (eth2) ${up ? 'back up' : 'DOWN'}: nodes and LAN untouched`);
+  }
+
   async nodeState(node: NodeName): Promise<NodeState> {
     const sb = this.nodes[node];
     const state: NodeState = { node, up: !!sb?.alive, vip: false, mounted: false, role: '-', mysqld: false, heartbeat: false };
