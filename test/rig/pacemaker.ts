@@ -27,6 +27,8 @@ import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
 export const VIP = '198.18.4.1';
 const CLIENT_ADDR = '198.18.4.4';
 const PATH_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+/** The VIP as a local address in a /proc/net/fib_trie listing. */
+const VIP_LOCAL_ROUTE = new RegExp(`\\|-- ${VIP.replaceAll('.', '\\.')}\\n\\s+/32 host LOCAL`);
 const nodeAddress = (index: number) => `198.18.4.${11 + index}`;
 
 export type Flavour = 'ours' | 'stock';
@@ -282,6 +284,7 @@ export class PacemakerCluster {
     writeFileSync(`${this.drbdState}/version`, '9\n');
     writeFileSync(`${res}/nodes`, `${this.nodeNames.join(' ')}\n`);
     writeFileSync(`${res}/minor`, '1\n');
+    for (const n of this.nodeNames) writeFileSync(`${res}/role.${n}`, 'Secondary\n');
 
     // /usr/lib/ocf/resource.d inside: the stock providers plus ours (hara = the build directory).
     const ocf = `${this.base}/ocf-resource.d`;
@@ -413,6 +416,8 @@ export class PacemakerCluster {
     const rec = this.nodes[node]!;
     await rec.sandbox?.kill();
     await netnsDelete(rec.ns);
+    // The kernel frees a network namespace lazily; its eth1 (and a VIP on it) must leave the LAN now.
+    await execa('ip', ['-n', this.ns.sw, 'link', 'del', `m${rec.index + 1}-lan`], { reject: false, env: PATH_ENV });
     if (existsSync(`${this.drbdState}/res/data/role.${node}`)) writeFileSync(`${this.drbdState}/res/data/down-at.${node}`, `${Date.now()}\n`);
     this.fence.setPowered(node, false);
   }
@@ -546,16 +551,20 @@ export class PacemakerCluster {
     return out;
   }
 
+  /**
+   * Synchronous reads from /proc only (no process spawned), so a sample is
+   * one moment and costs a few ms: the VIP from the node's local routing
+   * table (/proc/<init>/net/fib_trie is its network namespace's), the mount
+   * from its mount table, Primary from the double's state, mariadbd from /proc.
+   */
   async nodeStates(): Promise<PcmkNodeState[]> {
-    const live = this.nodeNames.filter((n) => this.alive(n));
-    const addrs = await Promise.all(live.map((n) => execa('ip', ['-n', this.nodes[n]!.ns, '-o', '-4', 'addr', 'show', 'dev', 'eth1'], { reject: false, env: PATH_ENV })));
     const mysqld = this.mariadbdPids();
     return this.nodeNames.map((node) => {
-      const i = live.indexOf(node);
-      const state: PcmkNodeState = { node, up: i >= 0, vip: false, mounted: false, primary: false, mysqld: false };
-      if (i < 0) return state;
-      state.vip = addrs[i]!.stdout.includes(` ${VIP}/`);
-      try { state.mounted = / \/data /.test(readFileSync(`/proc/${this.nodes[node]!.sandbox!.initPid}/mountinfo`, 'utf8')); } catch { /* died */ }
+      const state: PcmkNodeState = { node, up: this.alive(node), vip: false, mounted: false, primary: false, mysqld: false };
+      if (!state.up) return state;
+      const init = this.nodes[node]!.sandbox!.initPid;
+      try { state.vip = VIP_LOCAL_ROUTE.test(readFileSync(`/proc/${init}/net/fib_trie`, 'utf8')); } catch { /* died */ }
+      try { state.mounted = / \/data /.test(readFileSync(`/proc/${init}/mountinfo`, 'utf8')); } catch { /* died */ }
       const roleFile = `${this.drbdState}/res/data/role.${node}`;
       state.primary = existsSync(roleFile) && readFileSync(roleFile, 'utf8').trim() === 'Primary' && !existsSync(`${this.drbdState}/res/data/down-at.${node}`);
       state.mysqld = mysqld[node]!.length > 0;
@@ -597,7 +606,7 @@ export class PacemakerCluster {
    * Every intervalMs: who has the VIP, /data mounted, DRBD Primary and a
    * live mariadbd; any moment with two holders of one is a violation.
    */
-  startSafetyMonitor(intervalMs = 150): void {
+  startSafetyMonitor(intervalMs = 100): void {
     if (this.monitorTimer) return;
     let busy = false;
     this.monitorTimer = setInterval(() => {
