@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The multi-call entry point: IPaddr, drbddisk, Filesystem and mysqld are
 // links to one executable, which acts as the agent it was called as.
-// `ha-agent --agent NAME ...` does the same by hand.
+// `ha-agent --agent NAME ...` does the same by hand; by its own name it is
+// the operator CLI (bin/cli.ts).
 import { AGENTS } from '../agents/index.ts';
 import { runAgent } from '../lib/dispatch.ts';
 import { writeStderr } from '../lib/stdio.ts';
@@ -15,22 +16,28 @@ function invokedName(): string {
 async function main(): Promise<number> {
   let argv = process.argv.slice(2);
   let name = invokedName();
+  let byFlag = false;
   if (argv[0] === '--agent') {
     name = argv[1] ?? '';
     argv = argv.slice(2);
+    byFlag = true;
   } else if (argv[0]?.startsWith('--agent=')) {
     name = argv[0].slice('--agent='.length);
     argv = argv.slice(1);
+    byFlag = true;
   }
   const load = AGENTS[name];
-  if (!load) {
+  if (load) return runAgent(await load(), argv);
+  if (byFlag) {
     writeStderr(
-      `ha-agent: called as ${JSON.stringify(name)}, which is none of ${Object.keys(AGENTS).join(', ')}\n` +
+      `ha-agent: --agent ${JSON.stringify(name)} is none of ${Object.keys(AGENTS).join(', ')}\n` +
         `usage: ha-agent --agent {${Object.keys(AGENTS).join('|')}} ARGS... ACTION (or call it through a link with the agent's name)\n`,
     );
     return 2;
   }
-  return runAgent(await load(), argv);
+  // Called by its own name: the operator's CLI (check, status, run, crm-config).
+  // Loaded only here, so the agents' cold calls never evaluate commander.
+  return (await import('./cli.ts')).runCli(argv);
 }
 
 void main().then((code) => process.exit(code));

@@ -1,0 +1,240 @@
+// `ha-agent` called by its own name: the operator's CLI (commander). Loaded
+// by bin/ha-agent.ts with a dynamic import only then, so the agents' cold
+// calls (IPaddr, drbddisk, Filesystem, mysqld) never evaluate commander.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AGENTS } from '../agents/index.ts';
+import type { AgentDefinition } from '../lib/agent.ts';
+import { runAgent } from '../lib/dispatch.ts';
+import { run } from '../lib/exec.ts';
+import { hostName } from '../lib/host.ts';
+import { formatFinding, reportJson, runCheck } from '../lib/heartbeat/check.ts';
+import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
+import { parseHaresources } from '../lib/heartbeat/haresources.ts';
+import { groupStatus, type GroupStatus } from '../lib/heartbeat/status.ts';
+import { parseIpAddrJson, parseIpRouteJson } from '../lib/ip/iproute-json.ts';
+import { writeStderr, writeStdout } from '../lib/stdio.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+export const VERSION: string = pkg.version;
+
+/** Exit codes of the CLI's own commands. */
+export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2 } as const;
+
+export async function loadAllAgents(): Promise<Record<string, AgentDefinition>> {
+  const entries = await Promise.all(Object.entries(AGENTS).map(async ([name, load]) => [name, await load()] as const));
+  return Object.fromEntries(entries);
+}
+
+const score = (value: string): number => {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+};
+
+/** Thrown by an action to end with an exit code (after its output is written). */
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+async function crmConfigAction(file: string, options: { stickiness: number; locationScore: number }): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    writeStderr(`ha-agent crm-config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    throw new ExitWith(EXIT.FINDINGS);
+  }
+  const parsed = parseHaresources(text);
+  const config = buildCrmConfig(parsed, await loadAllAgents(), { stickiness: options.stickiness, locationScore: options.locationScore });
+  // A "#" on a continued line makes resources of a comment: ResourceManager would run them; we do not guess.
+  for (const p of parsed.problems) writeStderr(`${file}:${p.line}: ${p.code === 'comment-in-continuation' ? 'error' : 'warning'}: ${p.message}\n`);
+  for (const p of config.problems) writeStderr(`${file}:${p.line}: ${p.severity}: ${p.resource}: ${p.message}\n`);
+  const errors = config.problems.filter((p) => p.severity === 'error').length + parsed.problems.filter((p) => p.code === 'comment-in-continuation').length;
+  if (errors) {
+    writeStderr(`ha-agent crm-config: ${errors} error(s) in ${file}; nothing printed (run ha-agent check)\n`);
+    throw new ExitWith(EXIT.FINDINGS);
+  }
+  if (!config.groups.length) {
+    writeStderr(`ha-agent crm-config: ${file} has no resource groups\n`);
+    throw new ExitWith(EXIT.FINDINGS);
+  }
+  writeStdout(renderCrmConfig(config, file));
+}
+
+/** This network namespace's interfaces and main-table routes (both families). */
+async function networkView() {
+  const ip = async (args: string[]) => (await run('ip', ['-j', ...args], { timeoutMs: 5000, allowFailure: true })).stdout;
+  const [addr, r4, r6] = await Promise.all([ip(['addr', 'show']), ip(['-4', 'route', 'show', 'table', 'main']), ip(['-6', 'route', 'show', 'table', 'main'])]);
+  return { interfaces: parseIpAddrJson(addr), routes: [...parseIpRouteJson(r4), ...parseIpRouteJson(r6)] };
+}
+
+async function resolves(name: string): Promise<boolean> {
+  const { lookup } = await import('node:dns/promises');
+  try {
+    await lookup(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface CheckCliOptions {
+  haDir: string;
+  node?: string;
+  json?: boolean;
+  root: string;
+}
+
+async function checkAction(options: CheckCliOptions): Promise<void> {
+  const { interfaces, routes } = await networkView();
+  const report = await runCheck({
+    haDir: options.haDir,
+    node: options.node ?? hostName(),
+    root: options.root,
+    agents: await loadAllAgents(),
+    interfaces,
+    routes,
+    env: process.env,
+    resolveHost: resolves,
+  });
+  if (options.json) writeStdout(`${reportJson(report)}\n`);
+  else {
+    for (const f of report.findings) writeStdout(`${formatFinding(f)}\n`);
+    const errors = report.findings.filter((f) => f.severity === 'error').length;
+    const warnings = report.findings.length - errors;
+    writeStdout(`${options.haDir}: ${errors} error(s), ${warnings} warning(s) for node ${(options.node ?? hostName()).toLowerCase()}${report.ok ? '' : '; heartbeat would fail or misbehave, see above'}\n`);
+  }
+  throw new ExitWith(report.ok ? EXIT.OK : EXIT.FINDINGS);
+}
+
+interface StatusCliOptions {
+  haDir: string;
+  node?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+function statusText(groups: readonly GroupStatus[], file: string): string {
+  const out: string[] = [];
+  for (const g of groups) {
+    const held = g.resources.filter((r) => r.state === 'held').length;
+    out.push(`${file}:${g.line}  node ${g.node}  group ${g.key}: ${g.verdict} (${held} of ${g.resources.length} held)`);
+    const width = Math.max(...g.resources.map((r) => r.resource.length), 8);
+    for (const r of g.resources) out.push(`  ${r.state.padEnd(8)}  ${r.resource.padEnd(width)}  ${`${r.ms} ms`.padStart(7)}  ${r.detail}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function statusAction(options: StatusCliOptions): Promise<void> {
+  const file = `${options.haDir.replace(/\/+$/, '')}/haresources`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    writeStderr(`ha-agent status: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    throw new ExitWith(EXIT.FINDINGS);
+  }
+  const parsed = parseHaresources(text);
+  const node = (options.node ?? hostName()).toLowerCase();
+  const groups = parsed.groups.filter((g) => options.all || g.node === node);
+  if (!groups.length) {
+    writeStderr(`ha-agent status: ${file} has no group for node ${node}${parsed.groups.length ? ` (nodes there: ${[...new Set(parsed.groups.map((g) => g.node))].join(', ')}; --all shows every group)` : ''}\n`);
+    throw new ExitWith(EXIT.FINDINGS);
+  }
+  const results: GroupStatus[] = [];
+  for (const g of groups) results.push(await groupStatus(parsed, g, { haDir: options.haDir.replace(/\/+$/, ''), env: process.env }));
+  // ok: every group wholly held or wholly released, and every answer understood.
+  const ok = results.every((g) => g.verdict !== 'SOME' && g.resources.every((r) => r.state !== 'unknown'));
+  if (options.json) writeStdout(`${JSON.stringify({ ok, groups: results }, null, 2)}\n`);
+  else writeStdout(statusText(results, file));
+  throw new ExitWith(ok ? EXIT.OK : EXIT.FINDINGS);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ha-agent');
+  program
+    .description('Heartbeat v1 / OCF resource agents (IPaddr, drbddisk, Filesystem, mysqld) in one executable, and tools to debug a node')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for ha-agent or a command')
+    .addHelpCommand(false)
+    .showHelpAfterError('(run ha-agent --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: writeStdout, writeErr: writeStderr })
+    .addHelpText(
+      'after',
+      `
+The agents themselves are links to this executable (IPaddr, drbddisk,
+Filesystem, mysqld): IPaddr 192.168.4.1/16/eth1 status, or by hand
+ha-agent --agent drbddisk data status.
+
+Exit codes: 0 ok, 1 findings (check: an error; status: not every resource
+held as asked), 2 usage error.`,
+    );
+
+  program
+    .command('check')
+    .description('check ha.cf, authkeys and haresources as heartbeat reads them, every resource with our agents\' own parameter tables and validate-all, and what this node starts at boot; exit 0 when there is no error, 1 when there is one')
+    .option('--ha-dir <dir>', 'heartbeat\'s configuration directory', '/etc/ha.d')
+    .option('--node <name>', 'check as this node (default: uname -n)')
+    .option('--json', 'print one JSON object: {"ok": bool, "findings": [{"severity", "file", "line", "code", "message"}]}')
+    .addOption(new Option('--root <dir>', 'read the node\'s files (ha.d, rc?.d, systemd, fstab, my.cnf, drbd.conf) under this directory (tests)').default('/').hideHelp())
+    .action(checkAction);
+
+  program
+    .command('status')
+    .description('call each resource\'s status as ResourceManager does and print held / released / unknown per resource and the group verdict ALL / SOME / NONE as statgroup says it; exit 0 when every group is wholly held or wholly released')
+    .option('--ha-dir <dir>', 'heartbeat\'s configuration directory (its haresources and resource.d)', '/etc/ha.d')
+    .option('--node <name>', 'show the groups of this node (default: uname -n)')
+    .option('--all', 'show every group of haresources, not only this node\'s')
+    .option('--json', 'print one JSON object: {"ok": bool, "groups": [{"node", "line", "key", "verdict", "resources": [{"resource", "state", "detail", "ms", ...}]}]}')
+    .action(statusAction);
+
+  program
+    .command('run')
+    .description('run one agent as ResourceManager does: NAME ARGS... ACTION (the same as the NAME link, or --agent NAME)')
+    .argument('<name>', `agent name: ${Object.keys(AGENTS).join(', ')}`)
+    .argument('[args...]', 'the agent\'s heartbeat v1 arguments, then the action (start, stop, status, ...)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (name: string, args: string[]) => {
+      const load = AGENTS[name];
+      if (!load) {
+        writeStderr(`ha-agent run: unknown agent ${JSON.stringify(name)}; one of ${Object.keys(AGENTS).join(', ')}\n`);
+        throw new ExitWith(EXIT.USAGE);
+      }
+      throw new ExitWith(await runAgent(await load(), args));
+    });
+
+  program
+    .command('crm-config')
+    .description('print the crm shell configuration (Pacemaker) for the groups of a haresources file: ocf:hara primitives with our parameters, monitors, a group per line, a location preference, stickiness')
+    .argument('[haresources]', 'the haresources file', '/etc/ha.d/haresources')
+    .addOption(new Option('--stickiness <score>', 'rsc_defaults resource-stickiness (above --location-score: a group stays where it runs, like auto_failback off)').argParser(score).default(DEFAULT_STICKINESS))
+    .addOption(new Option('--location-score <score>', 'score of each group\'s preference for its haresources node').argParser(score).default(DEFAULT_LOCATION_SCORE))
+    .action(crmConfigAction);
+
+  return program;
+}
+
+/** Runs the CLI on argv (without the executable); returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (!argv.length) {
+      program.outputHelp();
+      return EXIT.USAGE;
+    }
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof ExitWith) return error.code;
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors with 1 from commander, ours is 2.
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    writeStderr(`ha-agent: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT.FINDINGS;
+  }
+}
