@@ -98,6 +98,8 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
     r.firstWriteAfterMs = first.t - r.triggerAt;
     holder = r.holderAfter;
     cluster.say(`${holder} holds the group; first write through the VIP ${(r.firstWriteAfterMs / 1000).toFixed(2)} s after the trigger`);
+    // Nothing pending before the next trigger (a start still polling would fail under it).
+    await cluster.settled(holder);
   };
 
   const failCounts = async (node: string) => {
@@ -164,6 +166,7 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
     const first = await cluster.waitForWriteBy(holder, r.triggerAt, timeoutMs);
     r.firstWriteAfterMs = first.t - r.triggerAt;
     cluster.say(`${holder} holds the group; the client writes through the VIP`);
+    await cluster.settled(holder);
     // Every node has probed every resource by now (the group started after the probes).
     await cluster.waitFor('probes on every node', async () => cluster.nodeNames.every((n) => Object.keys(cluster.probeResults(n)).length >= 4), 30_000).catch(() => {});
   }

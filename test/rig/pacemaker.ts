@@ -134,42 +134,43 @@ property stonith-enabled=true stonith-action=reboot no-quorum-policy=stop stonit
 `;
 }
 
-/** The tutorial's group with Debian's stock agents (our drbddisk: ocf:linbit:drbd needs a kernel, see the README). */
-export const STOCK_GROUP_CRM = `primitive vip ocf:heartbeat:IPaddr2 \\
-  params ip=${VIP} cidr_netmask=16 nic=eth1 \\
-  op monitor interval=5s timeout=20s op start timeout=20s interval=0 op stop timeout=20s interval=0
-primitive drbd_data ocf:hara:drbddisk \\
-  params drbd_resource=data \\
-  op monitor interval=5s timeout=20s op start timeout=20s interval=0 op stop timeout=20s interval=0
-primitive fs_data ocf:heartbeat:Filesystem \\
-  params device=/dev/drbd1 directory=/data fstype=ext3 \\
-  op monitor interval=5s timeout=40s op start timeout=60s interval=0 op stop timeout=60s interval=0
-primitive mysql ocf:heartbeat:mysql \\
-  params binary=/usr/sbin/mariadbd config=/etc/mysql/my.cnf datadir=/data user=mysql group=mysql \\
-    log=/var/log/mysql/error.log pid=/run/mysqld/mysqld.pid socket=/run/mysqld/mysqld.sock \\
-  op monitor interval=5s timeout=30s op start timeout=120s interval=0 op stop timeout=120s interval=0
-group mysql_group vip drbd_data fs_data mysql
-rsc_defaults resource-stickiness=100
-`;
-
 /** The tutorial's haresources line for this rig (what a heartbeat user has). */
 export const HARESOURCES = `master1 IPaddr::${VIP}/16/eth1 drbddisk::data Filesystem::/dev/drbd1::/data::ext3 mysqld\n`;
 
-/** Our agents' group, until `ha-agent crm-config` writes it. */
-export const OURS_GROUP_CRM = `primitive IPaddr_198_18_4_1 ocf:hara:IPaddr \\
+/**
+ * The same group with Debian's stock agents, written like `ha-agent
+ * crm-config` writes ours (same monitor interval, timeouts, location
+ * preference and stickiness) so that only the agents differ. DRBD is our
+ * drbddisk on both sides: ocf:linbit:drbd needs the kernel module (see the
+ * README). The stock mysql agent runs mariadbd itself, as ours does (its
+ * default, mysqld_safe, would restart a killed server behind Pacemaker's back).
+ */
+export const STOCK_GROUP_CRM = `primitive vip ocf:heartbeat:IPaddr2 \\
   params ip=${VIP} cidr_netmask=16 nic=eth1 \\
-  op monitor interval=5s timeout=20s op start timeout=20s interval=0 op stop timeout=20s interval=0
-primitive drbddisk_data ocf:hara:drbddisk \\
+  op monitor interval=10s timeout=20s op start timeout=20s interval=0s op stop timeout=20s interval=0s
+primitive drbd_data ocf:hara:drbddisk \\
   params drbd_resource=data \\
-  op monitor interval=5s timeout=20s op start timeout=20s interval=0 op stop timeout=20s interval=0
-primitive Filesystem_data ocf:hara:Filesystem \\
+  op monitor interval=10s timeout=20s op start timeout=20s interval=0s op stop timeout=20s interval=0s
+primitive fs_data ocf:heartbeat:Filesystem \\
   params device=/dev/drbd1 directory=/data fstype=ext3 \\
-  op monitor interval=5s timeout=40s op start timeout=60s interval=0 op stop timeout=60s interval=0
-primitive mysqld ocf:hara:mysqld \\
-  op monitor interval=5s timeout=30s op start timeout=120s interval=0 op stop timeout=120s interval=0
-group group_1 IPaddr_198_18_4_1 drbddisk_data Filesystem_data mysqld
-rsc_defaults resource-stickiness=100
+  op monitor interval=10s timeout=40s op start timeout=60s interval=0s op stop timeout=60s interval=0s
+primitive mysql ocf:heartbeat:mysql \\
+  params binary=/usr/sbin/mariadbd config=/etc/mysql/my.cnf datadir=/data user=mysql group=mysql \\
+    log=/var/log/mysql/error.log pid=/run/mysqld/mysqld.pid socket=/run/mysqld/mysqld.sock \\
+  op monitor interval=10s timeout=30s op start timeout=120s interval=0s op stop timeout=120s interval=0s
+group mysql_group vip drbd_data fs_data mysql
+location mysql_group-on-master1 mysql_group 100: master1
+rsc_defaults rsc-options: resource-stickiness=200
 `;
+
+/** Our group as `ha-agent crm-config` (the build under test) writes it for HARESOURCES: the migration path. */
+export async function crmConfigOfHaresources(agentsDir = AGENTS_DIR, work = '/tmp'): Promise<string> {
+  const file = `${work}/haresources`;
+  writeFileSync(file, HARESOURCES);
+  const r = await execa(`${agentsDir}/ha-agent`, ['crm-config', file], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`ha-agent crm-config ${file} failed (${r.exitCode}): ${r.stderr}`);
+  return r.stdout;
+}
 
 const DRBD_CONF = (nodes: readonly string[]) => `# the tutorial's resource on DRBD 9 with ${nodes.length} nodes (the drbdadm double serves it)
 global { usage-count no; }
@@ -468,6 +469,12 @@ export class PacemakerCluster {
   /** crm shell inside a node (crmsh wants a writable /var/log/crmsh and a home). */
   crm(node: string, args: readonly string[]) {
     return this.sandbox(node).exec('crm', args, { timeoutMs: 60_000 });
+  }
+
+  /** Waits until the cluster has no action pending (crm_resource --wait), asked on a live node. */
+  async settled(from?: string, timeoutMs = 90_000): Promise<void> {
+    const r = await this.sandbox(from ?? this.observer()).exec('crm_resource', ['--wait', `--timeout=${Math.round(timeoutMs / 1000)}s`], { timeoutMs: timeoutMs + 10_000 });
+    if (r.exitCode !== 0) throw new Error(`crm_resource --wait: the cluster did not settle (${r.exitCode}): ${r.stderr.trim()}`);
   }
 
   /** A live node to ask (not one of `avoid`), the first by name. */
