@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mariadb-server mariadb-client heartbeat resource-agents drbd-utils psmisc iproute2 arping
-  e2fsprogs xfsprogs libxml2-utils util-linux procps hyperfine python3 kmod gdb perl)
+  e2fsprogs xfsprogs libxml2-utils util-linux procps hyperfine python3 kmod gdb perl
+  pacemaker pacemaker-cli-utils corosync crmsh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
