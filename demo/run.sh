@@ -5,12 +5,15 @@
 # failover / failback / crash scenarios with a client writing through the VIP
 # and a replica following it, prints a timeline and a verdict, tears down.
 #   --keep   leave the cluster up afterwards (until Enter / Ctrl-C) to look inside
+#   --pacemaker  the three-node Pacemaker + Corosync version (crm-config, fencing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+demo=demo/demo.ts
 for arg in "$@"; do
   case $arg in
     --keep) ;;
+    --pacemaker) demo=demo/pacemaker.ts ;;
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -25,4 +28,4 @@ echo "demo: building the agents"
 npm run --silent build
 export HA_AGENTS_DIR=${HA_AGENTS_DIR:-$PWD/dist/resource.d}
 # Bun runs the TypeScript harness directly (it is a dev dependency already).
-exec ./node_modules/.bin/bun demo/demo.ts "$@"
+exec ./node_modules/.bin/bun "$demo" "$@"
