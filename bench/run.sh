@@ -12,6 +12,8 @@
 #   --no-failover skip only the two-node failover rows
 #   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 2)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
+#   --no-pacemaker skip the three-node Pacemaker rows (bench/pacemaker-phase.ts → bench/results/pacemaker.md)
+#   --pacemaker-rounds N  cluster lifetimes per side for the Pacemaker rows (default 2)
 #
 # Prints a Markdown table and writes bench/results/latest.md and latest.json
 # (a --quick run writes bench/results/quick.md and quick.json instead).
@@ -22,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0
+quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0 pacemaker=1 pcmk_opts=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick) ;;
@@ -33,6 +35,8 @@ while [ $# -gt 0 ]; do
     --no-failover) cluster_opts+=(--no-failover) ;;
     --group-rounds|--failover-cycles) cluster_opts+=("$1" "$2"); shift ;;
     --startup) startup=1 ;;
+    --no-pacemaker) pacemaker=0 ;;
+    --pacemaker-rounds) pcmk_opts+=("$1" "$2"); shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -71,7 +75,7 @@ cleanup() {
   if [ -n "$PHASE_PID" ] && kill -0 "$PHASE_PID" 2>/dev/null; then
     kill "$PHASE_PID" 2>/dev/null; sleep 1; kill -9 "$PHASE_PID" 2>/dev/null
   fi
-  pids=$( { for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns pids "$ns" 2>/dev/null; done
+  pids=$( { for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*|bp$$.*)$"); do ip netns pids "$ns" 2>/dev/null; done
             for p in /proc/[0-9]*; do
               { tr '\0' '\n' 2>/dev/null <"$p/cmdline"; tr '\0' '\n' 2>/dev/null <"$p/environ"; } | grep -qF "$TMP/" && echo "${p#/proc/}"
             done; } | sort -u | grep -vx -e "$$" -e "$BASHPID")
@@ -84,7 +88,7 @@ cleanup() {
   losetup -l -n -O NAME,BACK-FILE 2>/dev/null | while read -r dev file; do
     case $file in "$TMP"/*) losetup -d "$dev" ;; esac
   done
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns del "$ns"; done
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*|bp$$.*)$"); do ip netns del "$ns"; done
   rm -rf "$TMP"
   exit $rc
 }
@@ -122,6 +126,12 @@ if [ "$cluster" = 1 ]; then
   echo "bench: ResourceManager group and two-node failover rows" >&2
   phase "$BUN" bench/cluster-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$" --out "$TMP/cluster.json" "${quick[@]}" "${cluster_opts[@]}" \
     || echo "bench: the cluster phase failed" >&2
+fi
+
+if [ "$pacemaker" = 1 ]; then
+  echo "bench: Pacemaker rows (three nodes, ours and stock; bench/results/pacemaker.md)" >&2
+  phase "$BUN" bench/pacemaker-phase.ts --tmp "$TMP" --agents "$agents" --id "bp$$" --out "$TMP/pacemaker.json" "${quick[@]}" "${pcmk_opts[@]}" \
+    || echo "bench: the Pacemaker phase failed" >&2
 fi
 
 "$BUN" bench/report.ts --tmp "$TMP" --agents "$agents" --seconds $(( $(date +%s) - STARTED )) --load-start "$LOAD_START" "${quick[@]}"
