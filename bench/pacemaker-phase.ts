@@ -30,9 +30,9 @@ interface PcmkRow {
 const ROWS: { id: string; label: string; value: (r: PcmkScenarioResult) => number | undefined }[] = [
   { id: 'start', label: 'start: group configured (crm configure load update) → first write via VIP', value: (r) => r.firstWriteAfterMs },
   { id: 'monitor-mysqld.detect', label: 'kill -9 mariadbd → failure counted (monitor every 10 s)', value: (r) => r.detectedAfterMs },
-  { id: 'monitor-mysqld', label: 'kill -9 mariadbd: failure counted → first write (restart in place)', value: (r) => delta(r) },
-  { id: 'monitor-vip', label: 'VIP removed by hand: failure counted → first write (group restarted in place)', value: (r) => delta(r) },
-  { id: 'monitor-fs', label: '/data unmounted by hand: failure counted → first write (fs + mysqld restarted)', value: (r) => delta(r) },
+  { id: 'monitor-mysqld', label: 'kill -9 mariadbd: failure counted → first write after the restart in place', value: (r) => delta(r) },
+  { id: 'monitor-vip', label: 'VIP removed by hand: failure counted → first write after the group restarted in place', value: (r) => delta(r) },
+  { id: 'monitor-fs', label: '/data unmounted by hand (umount -l): failure counted → first write after fs + mysqld restarted', value: (r) => delta(r) },
   { id: 'move', label: 'crm resource move to another node → first write via VIP there', value: (r) => r.firstWriteAfterMs },
   { id: 'move-back', label: 'crm resource move back → first write via VIP', value: (r) => r.firstWriteAfterMs },
   { id: 'crash', label: 'crash of the holder → fenced → first write via VIP on another node', value: (r) => r.firstWriteAfterMs },

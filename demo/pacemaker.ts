@@ -44,7 +44,7 @@ function followLogs(c: PacemakerCluster): () => void {
   const recent = new Map<string, number>();
   const patterns: [RegExp, (m: RegExpExecArray, node: string) => string | undefined][] = [
     [/Result of (start|stop) operation for (\S+) on (\S+): (.*?) \|/, (m, node) => (m[3] === node ? `${m[2]} ${m[1]}: ${m[4]}` : undefined)],
-    [/Result of monitor operation for (\S+) on (\S+): (.*?) \|/, (m, node) => (m[2] === node && m[3] !== 'ok' ? `${m[1]} monitor: ${m[3]}` : undefined)],
+    [/Result of monitor operation for (\S+) on (\S+): (.*?) \|/, (m, node) => (m[2] === node && !['ok', 'Cancelled'].includes(m[3]!) ? `${m[1]} monitor: ${m[3]}` : undefined)],
     [/Operation '?(\w+)'? targeting (\S+) (?:by|on) (\S+) for \S+: (\S+)/, (m) => `fencing: ${m[1]} of ${m[2]} by ${m[3]}: ${m[4]}`],
     [/pacemaker-controld.*Node (\S+) state is now lost/, (m) => `${m[1]} is lost (corosync membership)`],
     [/pacemaker-controld.*Node (\S+) state is now member/, (m) => `${m[1]} is a member`],

@@ -23,6 +23,8 @@ export interface PcmkScenarioResult {
   firstWriteAfterMs?: number;
   /** Monitor scenarios: trigger → Pacemaker counted the failure. */
   detectedAfterMs?: number;
+  /** The client's outage: last committed write before its first failed one after the trigger → first committed write after. */
+  outageMs?: number;
   /** Fail counts on holderBefore after the scenario, by role (vip, drbd, fs, db). */
   failCounts?: Record<string, number>;
   /** Fencing requests for holderBefore during the scenario. */
@@ -48,6 +50,8 @@ export interface PcmkScenarioOptions {
   /** Seconds to watch a rejoined node for a flap back. */
   rejoinWatchMs?: number;
   onResult?: (r: PcmkScenarioResult) => void;
+  /** Called once the group runs after start (the bench measures monitor cost there). */
+  afterStart?: (holder: string, names: GroupNames) => Promise<void>;
   /** Scenario names to run (default all). */
   only?: readonly string[];
 }
@@ -96,6 +100,8 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
     r.heldAfterMs = Date.now() - r.triggerAt;
     const first = await cluster.waitForWriteBy(r.holderAfter, writesSince, timeoutMs);
     r.firstWriteAfterMs = first.t - r.triggerAt;
+    const lastOk = cluster.writes.filter((w) => w.ok !== undefined && w.t < first.t && w !== first).at(-1);
+    if (lastOk) r.outageMs = first.t - lastOk.t;
     holder = r.holderAfter;
     cluster.say(`${holder} holds the group; first write through the VIP ${(r.firstWriteAfterMs / 1000).toFixed(2)} s after the trigger`);
     // Nothing pending before the next trigger (a start still polling would fail under it).
@@ -122,6 +128,15 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
       r.detectedAfterMs = Date.now() - r.triggerAt;
       cluster.say(`Pacemaker counted the failure of ${names![role]} ${(r.detectedAfterMs / 1000).toFixed(1)} s after the trigger`);
       await settle(r, undefined, Date.now());
+      // The old server may serve a few writes after detection (a lazily unmounted /data still
+      // works for open files): the recovery is the first write after the client's outage.
+      const firstFail = cluster.writes.find((w) => w.fail !== undefined && w.t >= r.triggerAt);
+      if (firstFail) {
+        const back = await cluster.waitForWriteBy(holder!, firstFail.t, timeoutMs);
+        r.firstWriteAfterMs = back.t - r.triggerAt;
+        const lastOk = cluster.writes.filter((w) => w.ok !== undefined && w.t < firstFail.t).at(-1);
+        if (lastOk) r.outageMs = back.t - lastOk.t;
+      }
       r.failCounts = await failCounts(node);
       r.failures = (await cluster.status()).failures;
       cluster.say(`fail-counts on ${node}: ${JSON.stringify(r.failCounts)}`);
@@ -171,6 +186,7 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
     await cluster.waitFor('probes on every node', async () => cluster.nodeNames.every((n) => Object.keys(cluster.probeResults(n)).length >= 4), 30_000).catch(() => {});
   }
   if (!ok) return results;
+  if (options.afterStart) await options.afterStart(holder!, names!);
 
   if (want('monitor-mysqld')) {
     await monitorFailure('monitor-mysqld', 'db', 'kill -9 of mariadbd on the holder', async (node) => {
