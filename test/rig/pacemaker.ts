@@ -477,6 +477,37 @@ export class PacemakerCluster {
     if (r.exitCode !== 0) throw new Error(`crm_resource --wait: the cluster did not settle (${r.exitCode}): ${r.stderr.trim()}`);
   }
 
+  /** A primitive's agent (class:provider:type) and parameters, from the CIB. */
+  async primitive(id: string, from?: string): Promise<{ provider: string; type: string; params: Record<string, string> }> {
+    const r = await this.sandbox(from ?? this.observer()).exec('cibadmin', ['--query', '--xpath', `//primitive[@id='${id}']`]);
+    const head = /<primitive [^>]*>/.exec(r.stdout)?.[0] ?? '';
+    const params: Record<string, string> = {};
+    const attrs = /<instance_attributes[\s\S]*?<\/instance_attributes>/.exec(r.stdout)?.[0] ?? '';
+    for (const m of attrs.matchAll(/<nvpair [^>]*>/g)) params[attr(m[0], 'name')!] = attr(m[0], 'value') ?? '';
+    return { provider: attr(head, 'provider') ?? '', type: attr(head, 'type') ?? '', params };
+  }
+
+  /**
+   * CPU time (user + system, ms) of one recurring `monitor` call of a
+   * primitive on `node`, as Pacemaker's executor would make it (same OCF
+   * environment): `calls` calls in a loop under /usr/bin/time, divided. The
+   * first call's exit code comes back too (0: it was measuring a running resource).
+   */
+  async monitorCost(id: string, node: string, calls = 20): Promise<{ cpuMs: number; wallMs: number; firstRc: number }> {
+    const { provider, type, params } = await this.primitive(id, node);
+    const env: Record<string, string> = {
+      OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: id, OCF_RESOURCE_TYPE: type, OCF_RESOURCE_PROVIDER: provider,
+      OCF_RESKEY_CRM_meta_interval: '10000', OCF_RESKEY_CRM_meta_timeout: '20000',
+    };
+    for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
+    const agent = `/usr/lib/ocf/resource.d/${provider}/${type}`;
+    const sb = this.sandbox(node);
+    const first = await sb.exec(agent, ['monitor'], { env });
+    const r = await sb.exec('/usr/bin/time', ['-f', '%e %U %S', 'sh', '-c', `i=0; while [ $i -lt ${calls} ]; do "$0" monitor >/dev/null 2>&1; i=$((i+1)); done`, agent], { env, timeoutMs: 300_000 });
+    const [wall, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+    return { cpuMs: ((user! + sys!) * 1000) / calls, wallMs: (wall! * 1000) / calls, firstRc: first.exitCode };
+  }
+
   /** A live node to ask (not one of `avoid`), the first by name. */
   observer(avoid: readonly string[] = []): string {
     const node = this.nodeNames.find((n) => this.alive(n) && !avoid.includes(n)) ?? this.nodeNames.find((n) => this.alive(n));
