@@ -73,7 +73,7 @@ export interface CrmStatus {
   agents: Record<string, string>;
   /** group id → member ids in order. */
   groups: Record<string, string[]>;
-  /** Failed operations Pacemaker still records. */
+  /** Failed operations Pacemaker still records (rc: the exit reason, else the exit status text). */
   failures: { resource: string; node: string; op: string; rc: string }[];
 }
 
@@ -789,7 +789,7 @@ export function parseCrmMon(xml: string): CrmStatus {
   const failures = /<failures>([\s\S]*?)<\/failures>/.exec(xml)?.[1] ?? '';
   for (const f of failures.matchAll(/<failure [^>]*>/g)) {
     const key = attr(f[0], 'op_key') ?? '';
-    status.failures.push({ resource: key.replace(/_[a-z-]+_\d+$/, ''), node: attr(f[0], 'node') ?? '', op: key, rc: attr(f[0], 'exitreason') ?? attr(f[0], 'exitstatus') ?? '' });
+    status.failures.push({ resource: key.replace(/_[a-z-]+_\d+$/, ''), node: attr(f[0], 'node') ?? '', op: key, rc: attr(f[0], 'exitreason') || attr(f[0], 'exitstatus') || '' });
   }
   return status;
 }
