@@ -122,6 +122,8 @@ const lines = [
     return `| ${r.label} | ${fmt(o)} | ${fmt(s)} | ${o?.n ?? 0}/${s?.n ?? 0} | ${ratio(o, s)} |`;
   }),
   '',
+  'Detection ("failure counted") is mostly where the 10 s monitor cycle happened to be when the trigger came (uniform over 0–10 s), not the agent; the recovery rows start when Pacemaker counted the failure and end at the first write after the client\'s outage.',
+  '',
   `Monitor cost per call (CPU ms, user + system of the agent and everything it runs; ${MONITOR_CALLS} calls in a loop on the holder, OCF environment as Pacemaker's executor sets it):`,
   '',
   '| Resource | Ours | Stock | Ours/stock | wall per call, ours / stock |',

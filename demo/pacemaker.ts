@@ -5,7 +5,7 @@
 // writing through the VIP all along: monitor failures, moves, a crash and a
 // partition of the holder (both fenced), rejoins. Prints a timeline, a table
 // and a verdict; tears everything down (--keep leaves it up).
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PacemakerCluster, HARESOURCES, VIP, crmConfigOfHaresources, fencingCrm } from '../test/rig/pacemaker.ts';
 import { runPacemakerScenarios, SCENARIOS, type PcmkScenarioResult } from '../test/rig/pacemaker-scenarios.ts';
 
@@ -54,12 +54,16 @@ function followLogs(c: PacemakerCluster): () => void {
     for (const node of c.nodeNames) {
       const path = `${c.base}/${node}/log/pacemaker/pacemaker.log`;
       if (!existsSync(path)) continue;
-      const buf = readFileSync(path);
+      // Only what was appended since the last poll (the logs grow by megabytes).
       const start = offsets[node] ?? 0;
+      const fd = openSync(path, 'r');
+      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - start));
+      readSync(fd, buf, 0, buf.length, start);
+      closeSync(fd);
       const end = buf.lastIndexOf(10) + 1;
-      if (end <= start) continue;
-      offsets[node] = end;
-      for (const line of buf.subarray(start, end).toString('utf8').split('\n')) {
+      if (end <= 0) continue;
+      offsets[node] = start + end;
+      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
         for (const [pattern, render] of patterns) {
           const m = pattern.exec(line);
           const text = m && render(m, node);

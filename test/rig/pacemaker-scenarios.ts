@@ -23,6 +23,8 @@ export interface PcmkScenarioResult {
   firstWriteAfterMs?: number;
   /** Monitor scenarios: trigger → Pacemaker counted the failure. */
   detectedAfterMs?: number;
+  /** Monitor scenarios: the mariadbd that served before was ended and another serves now (a real restart). */
+  serverReplaced?: boolean;
   /** The client's outage: last committed write before its first failed one after the trigger → first committed write after. */
   outageMs?: number;
   /** Fail counts on holderBefore after the scenario, by role (vip, drbd, fs, db). */
@@ -123,6 +125,7 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
   const monitorFailure = (name: string, role: (typeof ROLES)[number], trigger: string, breakIt: (node: string) => Promise<void>) =>
     run(name, trigger, async (r) => {
       const node = holder!;
+      const serversBefore = cluster.mariadbdPids()[node] ?? [];
       await breakIt(node);
       await cluster.waitFor(`fail-count of ${names![role]} on ${node}`, async () => (await cluster.failCount(names![role], node)) >= 1, timeoutMs);
       r.detectedAfterMs = Date.now() - r.triggerAt;
@@ -137,6 +140,8 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
         const lastOk = cluster.writes.filter((w) => w.ok !== undefined && w.t < firstFail.t).at(-1);
         if (lastOk) r.outageMs = back.t - lastOk.t;
       }
+      const serversAfter = cluster.mariadbdPids()[r.holderAfter!] ?? [];
+      r.serverReplaced = serversBefore.length > 0 && serversAfter.length > 0 && !serversAfter.some((p) => serversBefore.includes(p));
       r.failCounts = await failCounts(node);
       r.failures = (await cluster.status()).failures;
       cluster.say(`fail-counts on ${node}: ${JSON.stringify(r.failCounts)}`);
@@ -190,7 +195,10 @@ export async function runPacemakerScenarios(cluster: PacemakerCluster, options: 
 
   if (want('monitor-mysqld')) {
     await monitorFailure('monitor-mysqld', 'db', 'kill -9 of mariadbd on the holder', async (node) => {
-      for (const pid of cluster.mariadbdPids()[node] ?? []) process.kill(pid, 'SIGKILL');
+      const pids = cluster.mariadbdPids()[node] ?? [];
+      if (!pids.length) throw new Error(`no mariadbd on ${node}`);
+      const k = await cluster.sandbox(node).exec('kill', ['-KILL', ...pids.map(String)]);
+      if (k.exitCode !== 0) throw new Error(`kill -9 ${pids.join(' ')} on ${node}: ${k.stderr}`);
     });
   }
   if (want('monitor-vip')) {

@@ -58,6 +58,9 @@ export function pacemakerSuite(t: Test, flavour: Flavour): void {
       const expected = { vip: 0, drbd: 0, fs: 0, db: 0, [role]: 1 };
       t.same(r.failCounts, expected, `fail-counts on ${r.holderBefore}: only the broken resource, once`);
       t.ok(r.failures?.some((f) => /_monitor_\d+$/.test(f.op) && f.node === r.holderBefore), 'the failed operation is the recurring monitor');
+      // mysqld is the last member: every recovery restarts it. A stop that reports success while the
+      // old server runs on (e.g. on a lazily unmounted /data) would leave the same process serving.
+      t.ok(r.serverReplaced, 'the old mariadbd was ended and a new one serves');
     });
   monitorCase('monitor-mysqld', 'db');
   monitorCase('monitor-vip', 'vip');

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
@@ -342,7 +342,7 @@ export class PacemakerCluster {
     const dir = `${this.base}/${node}`;
     rec.boots += 1;
     const pcmkLog = `${dir}/log/pacemaker/pacemaker.log`;
-    rec.logOffset = existsSync(pcmkLog) ? readFileSync(pcmkLog).length : 0;
+    rec.logOffset = existsSync(pcmkLog) ? statSync(pcmkLog).size : 0;
     const providers = readdirSync('/usr/lib/ocf/resource.d').map((p) => ({ host: `/usr/lib/ocf/resource.d/${p}`, inner: `/opt/ocf/${p}`, ro: true }));
     return Sandbox.start({
       name: `${this.options.id}-${node}-b${rec.boots}`,
@@ -545,8 +545,16 @@ export class PacemakerCluster {
   pacemakerLog(node: string, all = false): string {
     const path = `${this.base}/${node}/log/pacemaker/pacemaker.log`;
     if (!existsSync(path)) return '';
-    const text = readFileSync(path);
-    return text.subarray(all ? 0 : this.nodes[node]!.logOffset).toString('utf8');
+    // Only the part since this boot: the log grows by megabytes, and the safety monitor shares this thread.
+    const fd = openSync(path, 'r');
+    try {
+      const from = all ? 0 : this.nodes[node]!.logOffset;
+      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - from));
+      readSync(fd, buf, 0, buf.length, from);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** "Result of probe operation for X on NODE: RESULT" lines logged by that node since its current boot. */
@@ -560,31 +568,31 @@ export class PacemakerCluster {
 
   // ------------------------------------------------------------ who holds what
 
-  private pidNamespace(node: string): string | undefined {
-    const sb = this.nodes[node]?.sandbox;
-    if (!sb?.alive) return undefined;
-    try { return readlinkSync(`/proc/${sb.initPid}/ns/pid`); } catch { return undefined; }
-  }
-
-  /** Live mariadbd processes per node (zombies are not servers). */
+  /**
+   * Live mariadbd processes per node, as PIDs inside the node: read from the
+   * node's own procfs (/proc/<init>/root/proc lists that PID namespace only,
+   * a few dozen entries). Zombies are not servers, and our agent, also
+   * called mysqld, is not one either: only the server's executable counts.
+   */
   mariadbdPids(): Record<string, number[]> {
-    const byNs = new Map<string, string>();
-    for (const n of this.nodeNames) {
-      const pidNs = this.pidNamespace(n);
-      if (pidNs) byNs.set(pidNs, n);
-    }
-    const out: Record<string, number[]> = Object.fromEntries(this.nodeNames.map((n) => [n, [] as number[]]));
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (!stat.includes('(mariadbd)') && !stat.includes('(mysqld)')) continue;
-        if (/\) Z /.test(stat)) continue;
-        // Our agent is called mysqld too: only the server's executable counts.
-        if (!/\/(mariadbd|mysqld)( \(deleted\))?$/.test(readlinkSync(`/proc/${entry}/exe`))) continue;
-        const node = byNs.get(readlinkSync(`/proc/${entry}/ns/pid`));
-        if (node) out[node]!.push(Number(entry));
-      } catch { /* gone */ }
+    const out: Record<string, number[]> = {};
+    for (const node of this.nodeNames) {
+      out[node] = [];
+      const sb = this.nodes[node]?.sandbox;
+      if (!sb?.alive) continue;
+      const procfs = `/proc/${sb.initPid}/root/proc`;
+      let entries: string[] = [];
+      try { entries = readdirSync(procfs); } catch { continue; }
+      for (const entry of entries) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const stat = readFileSync(`${procfs}/${entry}/stat`, 'utf8');
+          if (!stat.includes('(mariadbd)') && !stat.includes('(mysqld)')) continue;
+          if (/\) Z /.test(stat)) continue;
+          if (!/\/(mariadbd|mysqld)( \(deleted\))?$/.test(readlinkSync(`${procfs}/${entry}/exe`))) continue;
+          out[node]!.push(Number(entry));
+        } catch { /* gone */ }
+      }
     }
     return out;
   }
