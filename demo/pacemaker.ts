@@ -83,7 +83,7 @@ function followLogs(c: PacemakerCluster): () => void {
 }
 
 function table(results: PcmkScenarioResult[]): string {
-  const rows = [['scenario', 'trigger', 'holder', 'detected', 'first write', 'fenced', 'rows (missing)']];
+  const rows = [['scenario', 'trigger', 'holder', 'detected', 'first write', 'client outage', 'fenced', 'rows (missing)']];
   for (const r of results) {
     rows.push([
       r.name,
@@ -91,6 +91,7 @@ function table(results: PcmkScenarioResult[]): string {
       `${r.holderBefore ?? '-'} → ${r.holderAfter ?? '-'}`,
       secs(r.detectedAfterMs),
       secs(r.firstWriteAfterMs),
+      secs(r.outageMs),
       r.fenced?.length ? r.fenced.map((f) => `${f.action} ${f.target}`).join(', ') : '-',
       `${r.committedRows} (${r.missingRows.length})`,
     ]);
@@ -115,12 +116,17 @@ try {
   const results = await runPacemakerScenarios(cluster, { crm: `${fencingCrm(cluster.nodeNames)}${group}` });
   stopFollowing();
 
-  console.log('\nSummary (times from the trigger; "first write": first row the client committed through the VIP on the holder after):\n');
+  console.log('\nSummary (times from the trigger; "first write": first row the client committed through the VIP on the holder after;');
+  console.log('"client outage": from its last committed write before the trouble to its first after):\n');
   console.log(table(results));
   const problems: string[] = [];
   for (const r of results) if (r.error) problems.push(`${r.name}: ${r.error}`);
   for (const name of SCENARIOS) if (!results.some((r) => r.name === name)) problems.push(`${name}: did not run`);
   for (const r of results) if (r.missingRows.length) problems.push(`${r.name}: committed rows missing: ${r.missingRows.join(', ')}`);
+  for (const r of results.filter((x) => x.name.startsWith('monitor-') && !x.error)) {
+    if (r.holderAfter !== r.holderBefore) problems.push(`${r.name}: the group moved to ${r.holderAfter} instead of restarting in place`);
+    if (!r.serverReplaced) problems.push(`${r.name}: the same mariadbd still serves: the recovery did not restart it`);
+  }
   for (const r of results.filter((x) => x.name.startsWith('rejoin'))) {
     if (new Set(r.holdersDuringRejoin).size > 1) problems.push(`${r.name}: the group moved while a node rejoined`);
   }
