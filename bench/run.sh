@@ -13,6 +13,8 @@
 #   --no-split-brain skip the split-brain rows (stock and ours, ~4 min; writes bench/results/split-brain.md)
 #   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 2)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
+#   --no-pacemaker skip the three-node Pacemaker rows (bench/pacemaker-phase.ts → bench/results/pacemaker.md)
+#   --pacemaker-rounds N  cluster lifetimes per side for the Pacemaker rows (default 2)
 #
 # Prints a Markdown table and writes bench/results/latest.md and latest.json
 # (a --quick run writes bench/results/quick.md and quick.json instead).
@@ -23,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0 split_brain=1
+quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0 split_brain=1 pacemaker=1 pcmk_opts=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick) ;;
@@ -35,6 +37,8 @@ while [ $# -gt 0 ]; do
     --no-split-brain) split_brain=0 ;;
     --group-rounds|--failover-cycles) cluster_opts+=("$1" "$2"); shift ;;
     --startup) startup=1 ;;
+    --no-pacemaker) pacemaker=0 ;;
+    --pacemaker-rounds) pcmk_opts+=("$1" "$2"); shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -73,7 +77,7 @@ cleanup() {
   if [ -n "$PHASE_PID" ] && kill -0 "$PHASE_PID" 2>/dev/null; then
     kill "$PHASE_PID" 2>/dev/null; sleep 1; kill -9 "$PHASE_PID" 2>/dev/null
   fi
-  pids=$( { for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns pids "$ns" 2>/dev/null; done
+  pids=$( { for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*|bp$$.*)$"); do ip netns pids "$ns" 2>/dev/null; done
             for p in /proc/[0-9]*; do
               { tr '\0' '\n' 2>/dev/null <"$p/cmdline"; tr '\0' '\n' 2>/dev/null <"$p/environ"; } | grep -qF "$TMP/" && echo "${p#/proc/}"
             done; } | sort -u | grep -vx -e "$$" -e "$BASHPID")
@@ -86,7 +90,7 @@ cleanup() {
   losetup -l -n -O NAME,BACK-FILE 2>/dev/null | while read -r dev file; do
     case $file in "$TMP"/*) losetup -d "$dev" ;; esac
   done
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*)$"); do ip netns del "$ns"; done
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^($NS|$PEER|hae-bn$$-.*|bp$$.*)$"); do ip netns del "$ns"; done
   rm -rf "$TMP"
   exit $rc
 }
@@ -129,6 +133,12 @@ if [ "$cluster" = 1 ] && [ "$split_brain" = 1 ]; then
   echo "bench: split-brain rows (stock and ours side by side)" >&2
   phase "$BUN" bench/split-brain-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$-sb" --out "$TMP/split-brain.json" "${quick[@]}" \
     || echo "bench: the split-brain phase failed" >&2
+fi
+
+if [ "$pacemaker" = 1 ]; then
+  echo "bench: Pacemaker rows (three nodes, ours and stock; bench/results/pacemaker.md)" >&2
+  phase "$BUN" bench/pacemaker-phase.ts --tmp "$TMP" --agents "$agents" --id "bp$$" --out "$TMP/pacemaker.json" "${quick[@]}" "${pcmk_opts[@]}" \
+    || echo "bench: the Pacemaker phase failed" >&2
 fi
 
 "$BUN" bench/report.ts --tmp "$TMP" --agents "$agents" --seconds $(( $(date +%s) - STARTED )) --load-start "$LOAD_START" "${quick[@]}"

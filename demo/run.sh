@@ -6,13 +6,16 @@
 # and a replica following it, prints a timeline and a verdict, tears down.
 #   --keep   leave the cluster up afterwards (until Enter / Ctrl-C) to look inside
 #   --split-brain   instead: the heartbeat link fails while both nodes are up (tutorial's last section)
+#   --pacemaker  the three-node Pacemaker + Corosync version (crm-config, fencing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+demo=demo/demo.ts
 for arg in "$@"; do
   case $arg in
     --keep) ;;
     --split-brain) demo=demo/split-brain.ts ;;
+    --pacemaker) demo=demo/pacemaker.ts ;;
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(mariadb-server mariadb-client heartbeat resource-agents drbd-utils psmisc iproute2 arping
   e2fsprogs xfsprogs libxml2-utils util-linux procps hyperfine python3 kmod gdb perl
-  crmsh pacemaker-cli-utils
+  crmsh pacemaker-cli-utils pacemaker corosync
   dpkg-dev lintian rpm man-db binutils file debootstrap qemu-user)
 missing=()
 for p in "${packages[@]}"; do

@@ -91,6 +91,23 @@ function servesDirectory(pid: number, canonicalDir: string): boolean {
   }
 }
 
+/** The process's working directory is on a detached (lazily unmounted) mount: its path leads elsewhere or nowhere. */
+function cwdDetached(pid: number): boolean {
+  const cwd = processCwd(pid);
+  if (cwd === undefined) return false;
+  try {
+    const real = statSync(`/proc/${pid}/cwd`);
+    try {
+      const named = statSync(cwd);
+      return named.dev !== real.dev || named.ino !== real.ino;
+    } catch {
+      return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
 /** A live mysqld/mariadbd whose working directory is this datadir. */
 export function isServerFor(pid: number, canonicalDir: string, binary?: string): boolean {
   return isAlive(pid) && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, canonicalDir);
@@ -112,6 +129,14 @@ export function findServerPids(datadir: string, pidFile: string, binary?: string
   const dir = canonicalDatadir(datadir);
   const fromFile = readPidFile(pidFile);
   if (fromFile !== undefined && isServerFor(fromFile, dir, binary)) return { pids: [fromFile], fromPidFile: true };
+  // `umount -l` of the datadir under a running server leaves its working
+  // directory on a detached mount that no path reaches: the directory test
+  // cannot match, yet the server still runs and writes. The pid file (from
+  // this datadir's configuration) still names it, in our mount namespace:
+  // it is this datadir's server, and stop must end it, not report it gone.
+  if (fromFile !== undefined && isAlive(fromFile) && isServerExecutable(processExe(fromFile), binary) && inOurMountNamespace(fromFile) && cwdDetached(fromFile)) {
+    return { pids: [fromFile], fromPidFile: true };
+  }
   const pids = numericProcEntries().filter((pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, dir) && isAlive(pid));
   return { pids, fromPidFile: false };
 }

@@ -139,7 +139,7 @@ performance_schema = OFF
 socket = /run/mysqld/mysqld.sock
 `;
 
-const INIT_SQL = `FLUSH PRIVILEGES;
+export const INIT_SQL = `FLUSH PRIVILEGES;
 CREATE USER 'rep'@'198.18.%' IDENTIFIED BY 'rep';
 GRANT REPLICATION SLAVE ON *.* TO 'rep'@'198.18.%';
 CREATE USER 'app'@'198.18.%' IDENTIFIED BY 'app';
