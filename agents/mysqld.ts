@@ -130,6 +130,28 @@ interface Target {
   label: string;
   find(): { servers: number[]; safes: number[]; fromPidFile: boolean };
   pidFile?: string;
+  errorLog?: string;
+}
+
+/**
+ * How long a server may go without any sign of acting on SIGTERM. MariaDB
+ * 10.11 deadlocks for good when SIGTERM lands while it is still starting
+ * (found by test/faults/kill-points-mysqld.test.ts: a start killed, then
+ * heartbeat's stop): it never logs the shutdown and would hold the stop for
+ * its whole bound. A server that is shutting down says so in its error log
+ * at once ("Normal shutdown", "InnoDB: Starting shutdown"); one that has
+ * said nothing by now gets SIGKILL, which InnoDB recovers from (as from any
+ * crash) at the next start.
+ */
+const NO_SHUTDOWN_SIGN_MS = 10_000;
+
+function ignoresTerm(errorLog: string | undefined, from: number, since: number): () => boolean {
+  let acted = errorLog === undefined;
+  return () => {
+    if (acted || Date.now() - since < NO_SHUTDOWN_SIGN_MS) return false;
+    acted = logTail(errorLog!, from, 200).some((line) => /shutdown/i.test(line));
+    return !acted;
+  };
 }
 
 function isConfigReadError(error: unknown): boolean {
@@ -147,6 +169,7 @@ function targetFor(ctx: AgentContext): Target {
     return {
       label: settings.datadir,
       pidFile: settings.pidFile,
+      errorLog: settings.logError,
       find: () => {
         const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
         return { servers: found.pids, safes: findMysqldSafePids(settings.datadir, found.pids), fromPidFile: found.fromPidFile };
@@ -184,12 +207,18 @@ async function stop(ctx: AgentContext): Promise<void> {
       return;
     }
     log.info(`stopping mysqld (pid ${servers.join(', ')}) on ${target.label}: SIGTERM, SIGKILL after ${Math.round(bound / 1000)} s`);
+    const logMark = target.errorLog ? fileSize(target.errorLog) : 0;
+    const stuck = ignoresTerm(target.errorLog, logMark, Date.now());
     const outcome = await terminate(servers, {
       termWaitMs: bound,
       killWaitMs: KILL_WAIT_MS,
       pollMs: 20,
       resumeStopped: true,
-      onKill: (pids) => log.warn(`mysqld (pid ${pids.join(', ')}) did not shut down within ${Math.round(bound / 1000)} s; sending SIGKILL (InnoDB crash recovery will run at the next start)`),
+      abandonTermWait: stuck,
+      onKill: (pids) =>
+        log.warn(stuck()
+          ? `mysqld (pid ${pids.join(', ')}) shows no sign of shutting down ${NO_SHUTDOWN_SIGN_MS / 1000} s after SIGTERM (nothing in ${target.errorLog}; stuck in startup?); sending SIGKILL (InnoDB crash recovery will run at the next start)`
+          : `mysqld (pid ${pids.join(', ')}) did not shut down within ${Math.round(bound / 1000)} s; sending SIGKILL (InnoDB crash recovery will run at the next start)`),
     });
     if (outcome.resumed.length) log.warn(`mysqld (pid ${servers.join(', ')}) was frozen (SIGSTOP); resumed it so it could shut down cleanly`);
     if (outcome.survivors.length) {
