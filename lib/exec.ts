@@ -60,7 +60,7 @@ export async function run(command: string, args: readonly string[], options: Run
 // whole stock `status`; Bun.spawn costs ~5 ms. Same contract, two engines.
 async function runWithExeca(command: string, args: readonly string[], options: RunOptions, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RawResult> {
   const { execa } = await import('execa');
-  const result = await execa(command, args, {
+  const subprocess = execa(command, args, {
     reject: false,
     timeout: timeoutMs,
     input: options.input,
@@ -69,13 +69,25 @@ async function runWithExeca(command: string, args: readonly string[], options: R
     extendEnv: false,
     cwd: options.cwd,
     stripFinalNewline: false,
+    // Its own process group, so a timeout ends what it started too (see runWithBun).
+    detached: true,
+    forceKillAfterDelay: false,
   });
+  let groupKilled = false;
+  track(subprocess.pid);
+  const timer = setTimeout(() => {
+    groupKilled = true;
+    killGroup(subprocess.pid);
+  }, timeoutMs);
+  const result = await subprocess;
+  clearTimeout(timer);
+  if (subprocess.pid) runningGroups.delete(subprocess.pid);
   return {
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     exitCode: result.exitCode,
     signal: result.signal ?? undefined,
-    timedOut: result.timedOut,
+    timedOut: result.timedOut || groupKilled,
     notFound: result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)),
   };
 }
@@ -89,19 +101,26 @@ async function runWithBun(command: string, args: readonly string[], options: Run
       stderr: 'pipe',
       env: env as Record<string, string>,
       cwd: options.cwd,
+      // Its own process group: a hung tool that is a script (a drbdadm
+      // wrapper, a mount helper) has children, and a timeout must end them
+      // all, or they keep our pipes open and the call never returns.
+      detached: true,
     });
   } catch (error) {
     if (/ENOENT|not found|No such file/i.test(String(error))) return { stdout: '', stderr: '', exitCode: undefined, signal: undefined, timedOut: false, notFound: true };
     throw error;
   }
   let timedOut = false;
+  track(child.pid);
   const timer = setTimeout(() => {
     timedOut = true;
+    killGroup(child.pid);
     child.kill('SIGKILL');
   }, timeoutMs);
   const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   await child.exited;
   clearTimeout(timer);
+  runningGroups.delete(child.pid);
   return {
     stdout,
     stderr,
@@ -110,6 +129,35 @@ async function runWithBun(command: string, args: readonly string[], options: Run
     timedOut,
     notFound: false,
   };
+}
+
+/**
+ * Process groups of commands still running. When the agent exits while some
+ * run (one of several parallel calls failed first, and its error ends the
+ * action), they are abandoned: end them, so nothing we started outlives us
+ * but the daemons we start on purpose (startDetached).
+ */
+const runningGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function track(pid: number | undefined): void {
+  if (!pid) return;
+  runningGroups.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of runningGroups) killGroup(group);
+  });
+}
+
+/** SIGKILL to the process group a bounded command leads (it and whatever it started). */
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
 }
 
 export interface DetachedProcess {
