@@ -6,7 +6,7 @@ import { readMountinfo } from '../lib/mountinfo.ts';
 import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
 import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
 import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
-import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
+import { datadirFilesystemProblem, datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
 import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids, uninspectableServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, spawnDetached } from '../lib/mysql/server.ts';
 import { terminate } from '../lib/terminate.ts';
@@ -89,6 +89,8 @@ async function start(ctx: AgentContext): Promise<void> {
     const wrongDisk = notOnDeclaredMount(settings.datadir, declared.mountPoint, readMountinfo());
     if (wrongDisk) throw new RefusedError(`${wrongDisk} (from ${declared.source})`);
   }
+  const unwritable = datadirFilesystemProblem(settings.datadir);
+  if (unwritable) throw new RefusedError(unwritable);
   if (settings.logBin && onOtherFilesystem(settings.logBin, settings.datadir)) {
     log.warn(`log-bin ${settings.logBin} is not on the datadir's filesystem (${settings.datadir}): after a failover the other node has none of these binlogs, and replicas following the VIP break; put log-bin on the replicated disk`);
   }
@@ -107,8 +109,13 @@ async function start(ctx: AgentContext): Promise<void> {
   const { waitForMysqlReady } = await import('../lib/mysql/client.ts');
   const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, intervalMs: 25, serverAlive });
   const tail = () => {
-    const lines = logTail(settings.logError, logStart, 3);
-    return lines.length ? `; last lines of ${settings.logError}: ${lines.join(' | ')}` : `; nothing in ${settings.logError}`;
+    const lines = logTail(settings.logError, logStart, 200);
+    if (!lines.length) return `; nothing in ${settings.logError}`;
+    // The cause is usually the first [ERROR] (disk full: "preallocating ... failed with error 28"), the last lines only its echo.
+    const firstError = lines.find((l) => /\[ERROR\]/.test(l));
+    const last = lines.slice(-2);
+    const shown = firstError && !last.includes(firstError) ? [firstError, '...', ...last] : lines.slice(-3);
+    return `; last lines of ${settings.logError}: ${shown.join(' | ')}`;
   };
   if (outcome.state === 'exited') throw new GenericError(`${settings.binary} ${child.exit()} during startup${tail()}`);
   if (outcome.state === 'timeout') {
