@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { majorMinorOf, mountsInOtherNamespaces } from '../../lib/mountinfo.ts';
+import { findForeignCopies } from '../../lib/mount-namespaces.ts';
+import { majorMinorOf } from '../../lib/mountinfo.ts';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -107,7 +108,7 @@ export async function removeScratchDir(dir: string): Promise<void> {
 export async function waitUntilUnmountedEverywhere(device: string, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const held = mountsInOtherNamespaces(majorMinorOf(statSync(device).rdev)).length > 0;
+    const held = findForeignCopies(majorMinorOf(statSync(device).rdev)).length > 0;
     if (!held) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
