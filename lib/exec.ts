@@ -145,9 +145,18 @@ function track(pid: number | undefined): void {
   runningGroups.add(pid);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  const endAll = () => {
     for (const group of runningGroups) killGroup(group);
-  });
+  };
+  process.once('exit', endAll);
+  // Our children lead groups of their own, so a caller that signals our
+  // group (Ctrl-C, a cluster manager's timeout) no longer reaches them: pass it on.
+  for (const [name, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+    process.once(name, () => {
+      endAll();
+      process.exit(128 + number);
+    });
+  }
 }
 
 /** SIGKILL to the process group a bounded command leads (it and whatever it started). */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { agentPath, runAgent, runOcf } from '../rig/agents.ts';
 import { DrbdDouble } from '../rig/drbd-double.ts';
 import { pidsWithArgs } from '../rig/faults.ts';
+import { pollUntil } from '../../lib/wait.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, mountsUnder, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
 import { destroySandboxes, makeSandbox, serverPidsOn } from '../rig/mariadb.ts';
 import { createLan, type Lan } from '../rig/netns.ts';
@@ -118,4 +119,21 @@ t.test('hanging tools: bounded by the action\'s deadline, named, nothing left ru
   t.ok(took < Number(TIMEOUT) + 1500, `returned within the action's timeout (${took} ms)`);
   t.same(pidsWithArgs('sleep', mount.marker), [], 'the hung mount and its child are gone');
   t.same(mountsUnder(dir), [], 'nothing mounted');
+});
+
+t.test('the agent is sent SIGTERM while a tool hangs (a cluster manager\'s timeout): the tool goes with it', async (t) => {
+  const drbdadm = hangingTool('drbdadm-term');
+  const drbd = DrbdDouble.create('8.4', `fterm-drbd-${process.pid}-`).defineResource('data');
+  t.teardown(() => drbd.cleanup());
+  drbd.setRole('data', 'master1', 'Secondary').setRole('data', 'master2', 'Secondary');
+  const rsctmp = join(work, 'rsctmp-term');
+  mkdirSync(rsctmp);
+  const agent = execa(agentPath('drbddisk'), ['data', 'start'], { env: { ...drbd.env('master1'), PATH, HA_RSCTMP: rsctmp, DRBDADM: drbdadm.path }, extendEnv: false, reject: false });
+  const hung = await pollUntil(() => (pidsWithArgs('sleep', drbdadm.marker).length ? true : undefined), { intervalMs: 10, timeoutMs: 10_000 });
+  t.ok(hung, 'drbdadm hangs');
+  agent.kill('SIGTERM');
+  const r = await agent;
+  t.equal(r.exitCode, 143, 'the agent ends (128 + SIGTERM)');
+  const gone = await pollUntil(() => (pidsWithArgs('sleep', drbdadm.marker).length ? undefined : true), { intervalMs: 10, timeoutMs: 2000 });
+  t.ok(gone, 'the hung drbdadm and its child are gone');
 });
