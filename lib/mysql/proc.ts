@@ -91,6 +91,17 @@ function servesDirectory(pid: number, canonicalDir: string): boolean {
   }
 }
 
+/**
+ * A server started for this datadir (`--datadir=` in its argv, as this agent
+ * and mysqld_safe start it) that has not chdir()ed into it yet: the first
+ * ~50 ms of its life. A stop in that window (right after a start that was
+ * killed) must still find it, or it would come up after "not running".
+ */
+function startingFor(pid: number, canonicalDir: string): boolean {
+  if (!inOurMountNamespace(pid)) return false;
+  return processCmdline(pid).some((a) => a.startsWith('--datadir=') && canonicalDatadir(a.slice('--datadir='.length)) === canonicalDir);
+}
+
 /** A live mysqld/mariadbd whose working directory is this datadir. */
 export function isServerFor(pid: number, canonicalDir: string, binary?: string): boolean {
   return isAlive(pid) && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, canonicalDir);
@@ -112,7 +123,9 @@ export function findServerPids(datadir: string, pidFile: string, binary?: string
   const dir = canonicalDatadir(datadir);
   const fromFile = readPidFile(pidFile);
   if (fromFile !== undefined && isServerFor(fromFile, dir, binary)) return { pids: [fromFile], fromPidFile: true };
-  const pids = numericProcEntries().filter((pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, dir) && isAlive(pid));
+  const pids = numericProcEntries().filter(
+    (pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && (servesDirectory(pid, dir) || startingFor(pid, dir)) && isAlive(pid),
+  );
   return { pids, fromPidFile: false };
 }
 

@@ -65,15 +65,6 @@ export async function runCall(argv: readonly string[], env: Record<string, strin
   return { exitCode: code, signal, stderr, lines: countLines(debugLog), ms: Date.now() - began, killed: killed && signal === 'SIGKILL' };
 }
 
-/** Kill points for an action whose undisturbed run logged `lines` lines in `ms`: every line, topped up with spread delays to `atLeast`. */
-export function killPoints(lines: number, ms: number, atLeast = 10): KillPoint[] {
-  const points: KillPoint[] = [];
-  for (let n = 1; n < lines; n++) points.push({ afterLines: n });
-  const spread = Math.max(atLeast - points.length, 3);
-  for (let i = 1; i <= spread; i++) points.push({ afterMs: Math.max(1, Math.round((ms * i) / (spread + 1))) });
-  return points;
-}
-
 /** True when nobody holds the flock on `path` (a missing file is free too); polls a little, for a child still exiting. */
 export async function lockIsFree(path: string, withinMs = 3000): Promise<boolean> {
   if (!existsSync(path)) return true;
@@ -108,59 +99,62 @@ export interface FaultSubject {
 }
 
 /**
- * The matrix: for each kill point, from released: start killed there → stop
- * (released, lock free) → start (held); then stop killed at the same index →
- * stop (released) → start (held) → stop (released).
+ * The kill point of attempt `n` of an action whose undisturbed run logged
+ * `lines` lines and last took `ms`: each logged line first, then delays at
+ * spread fractions of the latest measured duration (so a point that missed
+ * because the call got faster lands on the next try).
+ */
+export function killPoint(n: number, lines: number, ms: number, spread: number): KillPoint {
+  if (n + 1 < lines) return { afterLines: n + 1 };
+  const j = (n - Math.max(lines - 1, 0)) % spread;
+  return { afterMs: Math.max(1, Math.round((ms * (j + 1)) / (spread + 1))) };
+}
+
+/**
+ * The matrix, for start and then for stop: kill the action at a point, then
+ * heartbeat's next calls, stop (fully released, lock free) and start (fully
+ * held), until `atLeast` calls were really killed mid-way (a call that ended
+ * before its kill point does not count, and the next point is taken).
  */
 export async function killPointMatrix(t: Test, subject: FaultSubject, debugLog: string, atLeast = 10): Promise<void> {
   const call = async (action: 'start' | 'stop', point?: KillPoint) => runCall(subject.argv(action), subject.env, debugLog, point);
   const expectHeld = async (when: string) => t.same(await subject.held(), [], `${when}: fully held`);
   const expectReleased = async (when: string) => t.same(await subject.released(), [], `${when}: fully released, nothing orphaned`);
+  const measured = { start: { lines: 0, ms: 0 }, stop: { lines: 0, ms: 0 } };
   const normal = async (action: 'start' | 'stop', when: string) => {
     const r = await call(action);
     t.equal(r.exitCode, 0, `${when}: ${action} exits 0 ${r.stderr.trim()}`);
     t.ok(await lockIsFree(subject.lockFile), `${when}: ${action} left the lock free`);
+    measured[action] = { lines: Math.max(measured[action].lines, r.lines), ms: r.ms };
     return r;
   };
-  // Undisturbed: how many steps, how long.
-  const start = await normal('start', 'baseline');
+  // Undisturbed first: how many steps, how long.
+  await normal('start', 'baseline');
   await expectHeld('baseline start');
-  const stop = await normal('stop', 'baseline');
+  await normal('stop', 'baseline');
   await expectReleased('baseline stop');
-  const startPoints = killPoints(start.lines, start.ms, atLeast);
-  const stopPoints = killPoints(stop.lines, stop.ms, atLeast);
-  t.comment(`start: ${start.lines} log lines in ${start.ms} ms, ${startPoints.length} kill points; stop: ${stop.lines} lines in ${stop.ms} ms, ${stopPoints.length} kill points`);
-  let killedStarts = 0;
-  let killedStops = 0;
-  for (let i = 0; i < Math.max(startPoints.length, stopPoints.length); i++) {
-    const sp = startPoints[i];
-    if (sp) {
-      const when = `start killed ${describePoint(sp)}`;
-      const k = await call('start', sp);
-      if (k.killed) killedStarts++;
+  t.comment(`undisturbed: start ${measured.start.lines} log lines in ${measured.start.ms} ms, stop ${measured.stop.lines} lines in ${measured.stop.ms} ms`);
+  for (const action of ['start', 'stop'] as const) {
+    if (action === 'stop') await normal('start', 'before the stop kills');
+    let killed = 0;
+    let attempt = 0;
+    for (; killed < atLeast && attempt < atLeast * 3; attempt++) {
+      const point = killPoint(attempt, measured[action].lines, measured[action].ms, atLeast);
+      const when = `${action} killed ${describePoint(point)}`;
+      const k = await call(action, point);
+      if (k.killed) killed++;
       t.ok(await lockIsFree(subject.lockFile), `${when}: the lock is free again`);
       await normal('stop', `${when}, then stop`);
       await expectReleased(`${when}, then stop`);
       await normal('start', `${when}, then stop, start`);
       await expectHeld(`${when}, then stop, start`);
-    } else {
-      await normal('start', `filler start ${i}`);
+      if (action === 'start') {
+        await normal('stop', `${when}: back to released`);
+        await expectReleased(`${when}: back to released`);
+      }
     }
-    const tp = stopPoints[i];
-    if (tp) {
-      const when = `stop killed ${describePoint(tp)}`;
-      const k = await call('stop', tp);
-      if (k.killed) killedStops++;
-      t.ok(await lockIsFree(subject.lockFile), `${when}: the lock is free again`);
-      await normal('stop', `${when}, then stop`);
-      await expectReleased(`${when}, then stop`);
-      await normal('start', `${when}, then stop, start`);
-      await expectHeld(`${when}, then stop, start`);
-    }
-    await normal('stop', `round ${i} done`);
-    await expectReleased(`round ${i} done`);
+    t.ok(killed >= atLeast, `${action}: ${killed} calls killed mid-way in ${attempt} attempts`);
   }
-  t.comment(`calls actually killed mid-way: ${killedStarts} starts, ${killedStops} stops`);
-  t.ok(killedStarts >= Math.min(atLeast, startPoints.length) / 2, `at least half of the start kill points landed before the call ended (${killedStarts})`);
-  t.ok(killedStops >= Math.min(atLeast, stopPoints.length) / 2, `at least half of the stop kill points landed before the call ended (${killedStops})`);
+  await normal('stop', 'end');
+  await expectReleased('end');
 }
