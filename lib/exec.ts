@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { CommandFailedError, NotInstalledError, TimeoutError } from './errors.ts';
 import { log } from './log.ts';
 
@@ -69,25 +70,23 @@ async function runWithExeca(command: string, args: readonly string[], options: R
     extendEnv: false,
     cwd: options.cwd,
     stripFinalNewline: false,
-    // Its own process group, so a timeout ends what it started too (see runWithBun).
-    detached: true,
     forceKillAfterDelay: false,
   });
-  let groupKilled = false;
+  let treeKilled = false;
   track(subprocess.pid);
   const timer = setTimeout(() => {
-    groupKilled = true;
-    killGroup(subprocess.pid);
+    treeKilled = true;
+    killTree(subprocess.pid);
   }, timeoutMs);
   const result = await subprocess;
   clearTimeout(timer);
-  if (subprocess.pid) runningGroups.delete(subprocess.pid);
+  if (subprocess.pid) running.delete(subprocess.pid);
   return {
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     exitCode: result.exitCode,
     signal: result.signal ?? undefined,
-    timedOut: result.timedOut || groupKilled,
+    timedOut: result.timedOut || treeKilled,
     notFound: result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)),
   };
 }
@@ -101,10 +100,6 @@ async function runWithBun(command: string, args: readonly string[], options: Run
       stderr: 'pipe',
       env: env as Record<string, string>,
       cwd: options.cwd,
-      // Its own process group: a hung tool that is a script (a drbdadm
-      // wrapper, a mount helper) has children, and a timeout must end them
-      // all, or they keep our pipes open and the call never returns.
-      detached: true,
     });
   } catch (error) {
     if (/ENOENT|not found|No such file/i.test(String(error))) return { stdout: '', stderr: '', exitCode: undefined, signal: undefined, timedOut: false, notFound: true };
@@ -114,13 +109,12 @@ async function runWithBun(command: string, args: readonly string[], options: Run
   track(child.pid);
   const timer = setTimeout(() => {
     timedOut = true;
-    killGroup(child.pid);
-    child.kill('SIGKILL');
+    killTree(child.pid);
   }, timeoutMs);
   const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   await child.exited;
   clearTimeout(timer);
-  runningGroups.delete(child.pid);
+  running.delete(child.pid);
   return {
     stdout,
     stderr,
@@ -132,40 +126,62 @@ async function runWithBun(command: string, args: readonly string[], options: Run
 }
 
 /**
- * Process groups of commands still running. When the agent exits while some
- * run (one of several parallel calls failed first, and its error ends the
- * action), they are abandoned: end them, so nothing we started outlives us
- * but the daemons we start on purpose (startDetached).
+ * Commands still running. When the agent exits while some run (one of
+ * several parallel calls failed first, and its error ends the action), they
+ * are abandoned: end them, so nothing we started outlives us but the daemons
+ * we start on purpose (startDetached). They stay in our process group, so a
+ * cluster manager that kills the group on a timeout (Pacemaker does) and a
+ * Ctrl-C reach them too.
  */
-const runningGroups = new Set<number>();
+const running = new Set<number>();
 let exitHookInstalled = false;
 
 function track(pid: number | undefined): void {
   if (!pid) return;
-  runningGroups.add(pid);
+  running.add(pid);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  const endAll = () => {
-    for (const group of runningGroups) killGroup(group);
-  };
-  process.once('exit', endAll);
-  // Our children lead groups of their own, so a caller that signals our
-  // group (Ctrl-C, a cluster manager's timeout) no longer reaches them: pass it on.
-  for (const [name, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
-    process.once(name, () => {
-      endAll();
-      process.exit(128 + number);
-    });
-  }
+  process.once('exit', () => {
+    for (const pid of running) killTree(pid);
+  });
 }
 
-/** SIGKILL to the process group a bounded command leads (it and whatever it started). */
-function killGroup(pid: number | undefined): void {
-  if (!pid) return;
+/** The PIDs a process started, and theirs (/proc/PID/task/TID/children). */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  let tasks: string[] = [];
   try {
-    process.kill(-pid, 'SIGKILL');
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    // Gone already.
+    return found;
+  }
+  for (const tid of tasks) {
+    let children: number[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      // Gone.
+    }
+    for (const child of children) found.push(child, ...descendants(child));
+  }
+  return found;
+}
+
+/**
+ * SIGKILL to a bounded command and everything it started: a hung tool that
+ * is a script (a drbdadm wrapper, a mount helper) has children, and a
+ * timeout must end them all, or they keep our pipes open and the call
+ * never returns.
+ */
+function killTree(pid: number | undefined): void {
+  if (!pid) return;
+  // All found before the first signal; the parent first, so it cannot start more.
+  for (const target of [pid, ...descendants(pid)]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
   }
 }
 
