@@ -150,7 +150,7 @@ interface Target {
  * said nothing by now gets SIGKILL, which InnoDB recovers from (as from any
  * crash) at the next start.
  */
-const NO_SHUTDOWN_SIGN_MS = 10_000;
+const NO_SHUTDOWN_SIGN_MS = 5_000;
 
 function ignoresTerm(errorLog: string | undefined, from: number, since: number): () => boolean {
   let acted = errorLog === undefined;
