@@ -6,8 +6,8 @@ import { readMountinfo } from '../lib/mountinfo.ts';
 import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
 import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
 import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
-import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
-import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids } from '../lib/mysql/proc.ts';
+import { datadirFilesystemProblem, datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
+import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids, uninspectableServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, spawnDetached } from '../lib/mysql/server.ts';
 import { terminate } from '../lib/terminate.ts';
 import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, unreachableFromVip, type ServerSettings } from '../lib/mysql/settings.ts';
@@ -34,7 +34,7 @@ function settingsFor({ params, env }: AgentContext): { settings: ServerSettings;
   } catch (error) {
     if (!(error instanceof OptionFileError)) throw error;
     // Missing here may mean "on a disk this node does not have mounted": node-local (5), not a broken config (6).
-    if (error.reason === 'ENOENT') throw new NotInstalledError(`${error.message} (does not exist on this node)`);
+    if (error.reason === 'ENOENT') throw new NotInstalledError(`${error.message} on this node`);
     throw new InvalidParameterError('config', error.message);
   }
   const settings = resolveServerSettings(entries, {
@@ -89,6 +89,8 @@ async function start(ctx: AgentContext): Promise<void> {
     const wrongDisk = notOnDeclaredMount(settings.datadir, declared.mountPoint, readMountinfo());
     if (wrongDisk) throw new RefusedError(`${wrongDisk} (from ${declared.source})`);
   }
+  const unwritable = datadirFilesystemProblem(settings.datadir);
+  if (unwritable) throw new RefusedError(unwritable);
   if (settings.logBin && onOtherFilesystem(settings.logBin, settings.datadir)) {
     log.warn(`log-bin ${settings.logBin} is not on the datadir's filesystem (${settings.datadir}): after a failover the other node has none of these binlogs, and replicas following the VIP break; put log-bin on the replicated disk`);
   }
@@ -107,8 +109,13 @@ async function start(ctx: AgentContext): Promise<void> {
   const { waitForMysqlReady } = await import('../lib/mysql/client.ts');
   const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, intervalMs: 25, serverAlive });
   const tail = () => {
-    const lines = logTail(settings.logError, logStart, 3);
-    return lines.length ? `; last lines of ${settings.logError}: ${lines.join(' | ')}` : `; nothing in ${settings.logError}`;
+    const lines = logTail(settings.logError, logStart, 200);
+    if (!lines.length) return `; nothing in ${settings.logError}`;
+    // The cause is usually the first [ERROR] (disk full: "preallocating ... failed with error 28"), the last lines only its echo.
+    const firstError = lines.find((l) => /\[ERROR\]/.test(l));
+    const last = lines.slice(-2);
+    const shown = firstError && !last.includes(firstError) ? [firstError, '...', ...last] : lines.slice(-3);
+    return `; last lines of ${settings.logError}: ${shown.join(' | ')}`;
   };
   if (outcome.state === 'exited') throw new GenericError(`${settings.binary} ${child.exit()} during startup${tail()}`);
   if (outcome.state === 'timeout') {
@@ -130,6 +137,28 @@ interface Target {
   label: string;
   find(): { servers: number[]; safes: number[]; fromPidFile: boolean };
   pidFile?: string;
+  errorLog?: string;
+}
+
+/**
+ * How long a server may go without any sign of acting on SIGTERM. MariaDB
+ * 10.11 deadlocks for good when SIGTERM lands while it is still starting
+ * (found by test/faults/kill-points-mysqld.test.ts: a start killed, then
+ * heartbeat's stop): it never logs the shutdown and would hold the stop for
+ * its whole bound. A server that is shutting down says so in its error log
+ * at once ("Normal shutdown", "InnoDB: Starting shutdown"); one that has
+ * said nothing by now gets SIGKILL, which InnoDB recovers from (as from any
+ * crash) at the next start.
+ */
+const NO_SHUTDOWN_SIGN_MS = 5_000;
+
+function ignoresTerm(errorLog: string | undefined, from: number, since: number): () => boolean {
+  let acted = errorLog === undefined;
+  return () => {
+    if (acted || Date.now() - since < NO_SHUTDOWN_SIGN_MS) return false;
+    acted = logTail(errorLog!, from, 200).some((line) => /shutdown/i.test(line));
+    return !acted;
+  };
 }
 
 function isConfigReadError(error: unknown): boolean {
@@ -147,6 +176,7 @@ function targetFor(ctx: AgentContext): Target {
     return {
       label: settings.datadir,
       pidFile: settings.pidFile,
+      errorLog: settings.logError,
       find: () => {
         const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
         return { servers: found.pids, safes: findMysqldSafePids(settings.datadir, found.pids), fromPidFile: found.fromPidFile };
@@ -184,12 +214,18 @@ async function stop(ctx: AgentContext): Promise<void> {
       return;
     }
     log.info(`stopping mysqld (pid ${servers.join(', ')}) on ${target.label}: SIGTERM, SIGKILL after ${Math.round(bound / 1000)} s`);
+    const logMark = target.errorLog ? fileSize(target.errorLog) : 0;
+    const stuck = ignoresTerm(target.errorLog, logMark, Date.now());
     const outcome = await terminate(servers, {
       termWaitMs: bound,
       killWaitMs: KILL_WAIT_MS,
       pollMs: 20,
       resumeStopped: true,
-      onKill: (pids) => log.warn(`mysqld (pid ${pids.join(', ')}) did not shut down within ${Math.round(bound / 1000)} s; sending SIGKILL (InnoDB crash recovery will run at the next start)`),
+      abandonTermWait: stuck,
+      onKill: (pids) =>
+        log.warn(stuck()
+          ? `mysqld (pid ${pids.join(', ')}) shows no sign of shutting down ${NO_SHUTDOWN_SIGN_MS / 1000} s after SIGTERM (nothing in ${target.errorLog}; stuck in startup?); sending SIGKILL (InnoDB crash recovery will run at the next start)`
+          : `mysqld (pid ${pids.join(', ')}) did not shut down within ${Math.round(bound / 1000)} s; sending SIGKILL (InnoDB crash recovery will run at the next start)`),
     });
     if (outcome.resumed.length) log.warn(`mysqld (pid ${servers.join(', ')}) was frozen (SIGSTOP); resumed it so it could shut down cleanly`);
     if (outcome.survivors.length) {
@@ -211,7 +247,12 @@ async function stop(ctx: AgentContext): Promise<void> {
 async function status(ctx: AgentContext) {
   const target = targetFor(ctx);
   const found = target.find();
-  if (!found.servers.length) return { held: false, detail: target.label };
+  if (!found.servers.length) {
+    // Without root another user's server is invisible in /proc: "not running" would be a guess.
+    const hidden = uninspectableServerPids();
+    if (hidden.length) throw new PermissionError(`status needs root here: mysqld pid ${hidden.join(', ')} belongs to another user, and only root can read which datadir it serves (/proc/PID/cwd)`);
+    return { held: false, detail: target.label };
+  }
   return { held: true, detail: `pid ${found.servers.join(' ')} on ${target.label}${found.fromPidFile ? '' : ', pid file missing or stale'}` };
 }
 

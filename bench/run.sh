@@ -121,7 +121,7 @@ ip -n "$PEER" link set eth1p up
 # everything the phase started ends with it.
 echo "bench: per-agent rows (status, start, stop) in netns $NS" >&2
 HOST_NS="$(readlink /proc/self/ns/net) $(readlink /proc/self/ns/mnt)" \
-  phase ip netns exec "$NS" unshare --pid --fork --mount-proc --kill-child "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
+  phase ip netns exec "$NS" unshare --pid --fork --mount-proc --propagation slave --kill-child "$BUN" bench/agents-phase.ts --tmp "$TMP" --agents "$agents" --out "$TMP/agents.json" "${quick[@]}" "${only[@]}" \
   || echo "bench: the per-agent phase failed (rows it did not reach are missing)" >&2
 
 if [ "$cluster" = 1 ]; then

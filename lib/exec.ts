@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { CommandFailedError, NotInstalledError, TimeoutError } from './errors.ts';
 import { log } from './log.ts';
 
@@ -60,7 +61,7 @@ export async function run(command: string, args: readonly string[], options: Run
 // whole stock `status`; Bun.spawn costs ~5 ms. Same contract, two engines.
 async function runWithExeca(command: string, args: readonly string[], options: RunOptions, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RawResult> {
   const { execa } = await import('execa');
-  const result = await execa(command, args, {
+  const subprocess = execa(command, args, {
     reject: false,
     timeout: timeoutMs,
     input: options.input,
@@ -69,13 +70,23 @@ async function runWithExeca(command: string, args: readonly string[], options: R
     extendEnv: false,
     cwd: options.cwd,
     stripFinalNewline: false,
+    forceKillAfterDelay: false,
   });
+  let treeKilled = false;
+  track(subprocess.pid);
+  const timer = setTimeout(() => {
+    treeKilled = true;
+    killTree(subprocess.pid);
+  }, timeoutMs);
+  const result = await subprocess;
+  clearTimeout(timer);
+  if (subprocess.pid) running.delete(subprocess.pid);
   return {
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     exitCode: result.exitCode,
     signal: result.signal ?? undefined,
-    timedOut: result.timedOut,
+    timedOut: result.timedOut || treeKilled,
     notFound: result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)),
   };
 }
@@ -95,13 +106,15 @@ async function runWithBun(command: string, args: readonly string[], options: Run
     throw error;
   }
   let timedOut = false;
+  track(child.pid);
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGKILL');
+    killTree(child.pid);
   }, timeoutMs);
   const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   await child.exited;
   clearTimeout(timer);
+  running.delete(child.pid);
   return {
     stdout,
     stderr,
@@ -110,6 +123,66 @@ async function runWithBun(command: string, args: readonly string[], options: Run
     timedOut,
     notFound: false,
   };
+}
+
+/**
+ * Commands still running. When the agent exits while some run (one of
+ * several parallel calls failed first, and its error ends the action), they
+ * are abandoned: end them, so nothing we started outlives us but the daemons
+ * we start on purpose (startDetached). They stay in our process group, so a
+ * cluster manager that kills the group on a timeout (Pacemaker does) and a
+ * Ctrl-C reach them too.
+ */
+const running = new Set<number>();
+let exitHookInstalled = false;
+
+function track(pid: number | undefined): void {
+  if (!pid) return;
+  running.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const pid of running) killTree(pid);
+  });
+}
+
+/** The PIDs a process started, and theirs (/proc/PID/task/TID/children). */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const tid of tasks) {
+    let children: number[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      // Gone.
+    }
+    for (const child of children) found.push(child, ...descendants(child));
+  }
+  return found;
+}
+
+/**
+ * SIGKILL to a bounded command and everything it started: a hung tool that
+ * is a script (a drbdadm wrapper, a mount helper) has children, and a
+ * timeout must end them all, or they keep our pipes open and the call
+ * never returns.
+ */
+function killTree(pid: number | undefined): void {
+  if (!pid) return;
+  // All found before the first signal; the parent first, so it cannot start more.
+  for (const target of [pid, ...descendants(pid)]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
 }
 
 export interface DetachedProcess {

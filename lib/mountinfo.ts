@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 
 /** One line of /proc/<pid>/mountinfo (proc(5)). Paths are decoded (\040 → space). */
 export interface MountEntry {
@@ -106,41 +106,4 @@ export function canonicalMountPoint(path: string): string {
       existing = existing.slice(0, existing.lastIndexOf('/')) || '/';
     }
   }
-}
-
-export interface ForeignMount {
-  /** One process of that mount namespace. */
-  pid: number;
-  mountPoint: string;
-}
-
-/**
- * Mounts of the filesystem `majorMinor` in mount namespaces other than ours.
- * A namespace created while the filesystem was mounted (unshare -m, a
- * service with PrivateTmp=, a container) keeps its own copy: umount here
- * succeeds, yet the device stays open and the filesystem alive.
- */
-export function mountsInOtherNamespaces(majorMinor: string): ForeignMount[] {
-  let ours: string;
-  try {
-    ours = readlinkSync('/proc/self/ns/mnt');
-  } catch {
-    return [];
-  }
-  const seen = new Set([ours]);
-  const found: ForeignMount[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const ns = readlinkSync(`/proc/${name}/ns/mnt`);
-      if (seen.has(ns)) continue;
-      seen.add(ns);
-      for (const entry of readMountinfo(Number(name))) {
-        if (entry.majorMinor === majorMinor) found.push({ pid: Number(name), mountPoint: entry.mountPoint });
-      }
-    } catch {
-      // Gone, or a kernel thread.
-    }
-  }
-  return found;
 }

@@ -42,10 +42,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-async function waitForExit(pids: number[], ms: number, pollMs: number): Promise<number[]> {
+async function waitForExit(pids: number[], ms: number, pollMs: number, stopWaiting: () => boolean = () => false): Promise<number[]> {
   const deadline = Date.now() + ms;
   let alive = pids.filter(isAlive);
-  while (alive.length && Date.now() < deadline) {
+  while (alive.length && Date.now() < deadline && !stopWaiting()) {
     await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
     alive = alive.filter(isAlive);
   }
@@ -66,6 +66,11 @@ export interface TerminateOptions {
   resumeStopped?: boolean;
   /** Called with the PIDs about to get SIGKILL, so the caller can say why. */
   onKill?: (pids: number[]) => void;
+  /**
+   * Polled while waiting after the TERM signal: true ends the wait early
+   * (the processes show they will not act on it), and the rest get SIGKILL.
+   */
+  abandonTermWait?: () => boolean;
 }
 
 /**
@@ -76,7 +81,7 @@ export interface TerminateOptions {
  */
 export async function terminate(
   pids: readonly number[],
-  { termWaitMs, killWaitMs, pollMs = 10, termSignal = 'SIGTERM', resumeStopped = false, onKill }: TerminateOptions,
+  { termWaitMs, killWaitMs, pollMs = 10, termSignal = 'SIGTERM', resumeStopped = false, onKill, abandonTermWait }: TerminateOptions,
 ): Promise<TerminateOutcome> {
   const targets = [...new Set(pids)].filter(isAlive);
   const resumed: number[] = [];
@@ -87,7 +92,7 @@ export async function terminate(
       resumed.push(pid);
     }
   }
-  const afterTerm = await waitForExit(targets, termWaitMs, pollMs);
+  const afterTerm = await waitForExit(targets, termWaitMs, pollMs, abandonTermWait);
   if (afterTerm.length) onKill?.(afterTerm);
   for (const pid of afterTerm) signal(pid, 'SIGKILL');
   const survivors = await waitForExit(afterTerm, killWaitMs, pollMs);

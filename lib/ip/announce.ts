@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { startDetached } from '../exec.ts';
 import { lockDirectory } from '../lock.ts';
 import { isAlive, terminate } from '../terminate.ts';
@@ -39,7 +39,8 @@ export function sendUaArgv(env: NodeJS.ProcessEnv, nic: string, ip: string, pref
 export function parseAnnouncerRecord(text: string): AnnouncerRecord | undefined {
   try {
     const record = JSON.parse(text) as Partial<AnnouncerRecord>;
-    if (Number.isInteger(record.pid) && record.pid! > 1 && Array.isArray(record.argv)) return record as AnnouncerRecord;
+    // pid 0: a start was between writing the record and spawning (see startAnnouncer).
+    if (Number.isInteger(record.pid) && (record.pid === 0 || record.pid! > 1) && Array.isArray(record.argv)) return record as AnnouncerRecord;
   } catch {
     // A torn or foreign file: treat as no record.
   }
@@ -59,12 +60,26 @@ export function isOurAnnouncer(record: AnnouncerRecord): boolean {
   return !!cmdline && isAlive(record.pid) && cmdline.length === record.argv.length && cmdline.every((arg, i) => arg === record.argv[i]);
 }
 
+/** Processes whose argv is exactly `argv` (an announcer whose start was killed before its PID was recorded). */
+function pidsRunning(argv: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = readCmdline(Number(name));
+    if (cmdline && cmdline.length === argv.length && cmdline.every((arg, i) => arg === argv[i])) pids.push(Number(name));
+  }
+  return pids;
+}
+
 export async function startAnnouncer(env: NodeJS.ProcessEnv, ip: string, argv: readonly string[]): Promise<AnnouncerRecord> {
   // Own session and no inherited pipes: heartbeat's or a test's capture of
   // our stdout must not wait for the announcer, nor a killed process group take it.
+  // The argv goes on record before the spawn: a start killed in between
+  // leaves {pid: 0}, and stop then finds the orphan by its exact argv.
+  mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
+  writeFileSync(announcerStatePath(env, ip), `${JSON.stringify({ pid: 0, argv })}\n`);
   const child = await startDetached(argv[0]!, argv.slice(1));
   const record: AnnouncerRecord = { pid: child.pid, argv: [...argv] };
-  mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
   writeFileSync(announcerStatePath(env, ip), `${JSON.stringify(record)}\n`);
   return record;
 }
@@ -77,7 +92,13 @@ export async function stopAnnouncer(env: NodeJS.ProcessEnv, ip: string): Promise
   if (!existsSync(path)) return 'none';
   const record = parseAnnouncerRecord(readFileSync(path, 'utf8'));
   let outcome: AnnouncerStopOutcome = 'finished';
-  if (record && isAlive(record.pid)) {
+  if (record?.pid === 0) {
+    const orphans = pidsRunning(record.argv);
+    if (orphans.length) {
+      await terminate(orphans, { termWaitMs: 500, killWaitMs: 500 });
+      outcome = 'stopped';
+    }
+  } else if (record && isAlive(record.pid)) {
     if (isOurAnnouncer(record)) {
       await terminate([record.pid], { termWaitMs: 500, killWaitMs: 500 });
       outcome = 'stopped';

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseHaresources } from '../heartbeat/haresources.ts';
 import type { MountEntry } from '../mountinfo.ts';
@@ -30,6 +30,32 @@ export function datadirProblem(datadir: string, user: string, uid: number): Data
   if ((stat.mode & 0o700) !== 0o700) return { kind: 'permission', message: `datadir ${datadir} is mode ${(stat.mode & 0o7777).toString(8)}: its owner ${user} cannot write or enter it` };
   if (!hasSystemSchema(datadir)) {
     return { kind: 'uninitialised', message: `datadir ${datadir} holds no initialised system schema (no mysql/ tables): refusing to start a server there; an HA agent never initialises a database (is the replicated disk mounted?)` };
+  }
+  return undefined;
+}
+
+/** Less than this free for an unprivileged user (the server runs as mysql): the server could not even write its redo log. */
+const FULL_BELOW_BYTES = 1 << 20;
+
+/**
+ * The datadir's filesystem cannot take writes: mounted read-only, or full.
+ * Said before starting, in these words: the server itself would start and
+ * fail with an InnoDB error deep in its log, or hang on a full disk.
+ */
+export function datadirFilesystemProblem(datadir: string): string | undefined {
+  try {
+    accessSync(datadir, constants.W_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EROFS') return `datadir ${datadir} is on a read-only filesystem; not starting the server`;
+  }
+  try {
+    const fs = statfsSync(datadir);
+    const free = fs.bavail * fs.bsize;
+    if (free < FULL_BELOW_BYTES || fs.ffree === 0) {
+      return `the filesystem of datadir ${datadir} is full (${Math.floor(free / 1024)} KiB${fs.ffree === 0 ? ', no inodes' : ''} free); not starting the server`;
+    }
+  } catch {
+    // statfs unsupported here: let the server find out.
   }
   return undefined;
 }

@@ -108,6 +108,17 @@ function cwdDetached(pid: number): boolean {
   }
 }
 
+/**
+ * A server started for this datadir (`--datadir=` in its argv, as this agent
+ * and mysqld_safe start it) that has not chdir()ed into it yet: the first
+ * ~50 ms of its life. A stop in that window (right after a start that was
+ * killed) must still find it, or it would come up after "not running".
+ */
+function startingFor(pid: number, canonicalDir: string): boolean {
+  if (!inOurMountNamespace(pid)) return false;
+  return processCmdline(pid).some((a) => a.startsWith('--datadir=') && canonicalDatadir(a.slice('--datadir='.length)) === canonicalDir);
+}
+
 /** A live mysqld/mariadbd whose working directory is this datadir. */
 export function isServerFor(pid: number, canonicalDir: string, binary?: string): boolean {
   return isAlive(pid) && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, canonicalDir);
@@ -137,7 +148,9 @@ export function findServerPids(datadir: string, pidFile: string, binary?: string
   if (fromFile !== undefined && isAlive(fromFile) && isServerExecutable(processExe(fromFile), binary) && inOurMountNamespace(fromFile) && cwdDetached(fromFile)) {
     return { pids: [fromFile], fromPidFile: true };
   }
-  const pids = numericProcEntries().filter((pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && servesDirectory(pid, dir) && isAlive(pid));
+  const pids = numericProcEntries().filter(
+    (pid) => pid !== process.pid && isServerExecutable(processExe(pid), binary) && (servesDirectory(pid, dir) || startingFor(pid, dir)) && isAlive(pid),
+  );
   return { pids, fromPidFile: false };
 }
 
@@ -174,4 +187,23 @@ export function findPidsStartedWith(config: string): { servers: number[]; safes:
     else if (isServerExecutable(processExe(pid)) && isAlive(pid)) servers.push(pid);
   }
   return { servers, safes };
+}
+
+/**
+ * Server processes this caller cannot inspect: argv (world-readable) names
+ * mysqld/mariadbd, but /proc/PID/exe is not readable (another user's process
+ * and we are not root). Which datadir they serve is then unknowable here.
+ */
+export function uninspectableServerPids(): number[] {
+  return numericProcEntries().filter((pid) => {
+    if (pid === process.pid) return false;
+    const argv0 = processCmdline(pid)[0];
+    if (!argv0 || !SERVER_NAMES.test(basename(argv0))) return false;
+    try {
+      readlinkSync(`/proc/${pid}/exe`);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EACCES' || (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  });
 }

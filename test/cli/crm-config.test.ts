@@ -27,7 +27,7 @@ t.test('the output loads into a CIB with crmsh and crm_verify finds nothing wron
   // The nodes and properties a real cluster has; the rest is exactly the command's output.
   writeFileSync(`${work}/config.crm`, `node master1\nnode master2\nproperty stonith-enabled=false no-quorum-policy=ignore\n${out.stdout}`);
   const script = 'mount --bind "$1" /usr/lib/ocf/resource.d && crm configure load update "$2" && crm configure verify && crm_verify -V -x "$3"';
-  const loaded = await execa('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', ocf, `${work}/config.crm`, cib], {
+  const loaded = await execa('unshare', ['--mount', '--propagation', 'slave', '--', '/bin/sh', '-c', script, 'sh', ocf, `${work}/config.crm`, cib], {
     reject: false, env: { CIB_file: cib, PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: work }, extendEnv: false,
   });
   t.equal(loaded.exitCode, 0, `crm load/verify: ${loaded.stderr}`);

@@ -83,7 +83,7 @@ t.test('the shipped ocft Filesystem cases pass against our agent', async (t) => 
     'set +e',
     'ocft test Filesystem',
   ].join('\n');
-  const result = await execa('unshare', ['-m', '--propagation', 'private', '--', 'bash', '-c', script], { reject: false, all: true, timeout: 500_000, cwd: '/' });
+  const result = await execa('unshare', ['-m', '--propagation', 'slave', '--', 'bash', '-c', script], { reject: false, all: true, timeout: 500_000, cwd: '/' });
   // In case a case died half-way: the loop device the case file attached to its image.
   const image = join(run, 'ocft-Filesystem-fs');
   const attached = await execa('losetup', ['-n', '-O', 'NAME', '-j', image], { reject: false });

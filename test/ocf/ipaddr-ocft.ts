@@ -88,7 +88,7 @@ export async function runOcftSuite(tag: string, configName: string): Promise<Ocf
       `ocft make -d "${work}/configs" ${configName}`,
       `ocft test ${configName}`,
     ].join('\n');
-    const result = await execa('ip', ['netns', 'exec', lan.nodes.node!.ns, 'unshare', '--mount', '--propagation', 'private', 'bash', '-c', script], {
+    const result = await execa('ip', ['netns', 'exec', lan.nodes.node!.ns, 'unshare', '--mount', '--propagation', 'slave', 'bash', '-c', script], {
       reject: false,
       cwd: work,
       timeout: 540_000,

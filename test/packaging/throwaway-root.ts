@@ -4,7 +4,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { execa } from 'execa';
 
 // A throwaway copy of this machine for package tests: an overlay of / whose
-// upper layer is a tmpfs, mounted in a private mount namespace (with its own
+// upper layer is a tmpfs, mounted in a mount namespace of its own (slave: the
+// host's unmounts reach it, none of its mounts leak out; with its own
 // PID, UTS and network namespace) and entered with chroot. dpkg, dpkg-divert,
 // rpm and the stock ResourceManager change only the overlay: the machine's
 // own dpkg database, diversions and /etc stay as they are. Killing the
@@ -15,7 +16,7 @@ const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const SETUP = String.raw`
 set -euo pipefail
 w=$ROOT_WORK
-mount --make-rprivate /
+mount --make-rslave /
 mount -t tmpfs -o size=4g tmpfs "$w/layer"
 mkdir -p "$w/layer/upper" "$w/layer/work"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$w/layer/upper,workdir=$w/layer/work" "$w/merged"
@@ -71,7 +72,7 @@ export class ThrowawayRoot {
     writeFileSync(`${work}/setup.sh`, SETUP);
     const out = openSync(`${work}/setup.out`, 'a');
     // setpriv --pdeathsig: if the test dies, the namespace goes with it.
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--pid', '--net', '--fork', '--kill-child', '--', 'bash', `${work}/setup.sh`], {
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--mount', '--propagation', 'slave', '--uts', '--pid', '--net', '--fork', '--kill-child', '--', 'bash', `${work}/setup.sh`], {
       env: {
         PATH,
         ROOT_WORK: work,

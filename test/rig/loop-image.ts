@@ -1,7 +1,9 @@
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { majorMinorOf, mountsInOtherNamespaces } from '../../lib/mountinfo.ts';
+import { findForeignCopies } from '../../lib/mount-namespaces.ts';
+import { majorMinorOf } from '../../lib/mountinfo.ts';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 // Loop-backed filesystem images for tests: a sparse file under a temp dir,
@@ -28,9 +30,20 @@ const MKFS: Record<ImageFstype, (file: string, label: string) => [string, string
 
 const SIZE: Record<ImageFstype, number> = { ext3: 32 << 20, ext4: 32 << 20, xfs: 320 << 20 };
 
-/** A private temp directory for one test file: /tmp/<prefix>-<pid>-XXXX. */
+/**
+ * A private temp directory for one test file: /tmp/<prefix>-<pid>-XXXX,
+ * made a shared mount point (bound onto itself). Mount namespaces other
+ * tests create with slave propagation (the rig's sandboxes and ocft runners,
+ * every `ip netns exec`) then receive our unmounts of the images mounted
+ * here instead of keeping a copy that holds the device busy; on a host
+ * whose / is already shared (systemd) this changes nothing, on one whose /
+ * is private (a container) it is what makes slave propagation work.
+ */
 export function makeScratchDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-${process.pid}-`));
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-${process.pid}-`));
+  execFileSync('mount', ['--bind', dir, dir]);
+  execFileSync('mount', ['--make-shared', dir]);
+  return dir;
 }
 
 /** Mount points under `dir` from /proc/self/mountinfo (decoded), one per mount, deepest first. */
@@ -95,7 +108,7 @@ export async function removeScratchDir(dir: string): Promise<void> {
 export async function waitUntilUnmountedEverywhere(device: string, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const held = mountsInOtherNamespaces(majorMinorOf(statSync(device).rdev)).length > 0;
+    const held = findForeignCopies(majorMinorOf(statSync(device).rdev)).length > 0;
     if (!held) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -3,7 +3,7 @@
 # sandbox, with only its Agent/AgentRoot lines changed.
 #
 # Start it only as (test/ocf/mysqld-ocft.test.ts does):
-#   unshare --mount --net --propagation private -- bash ocft-mysqld-sandbox.sh WORK AGENTS_DIR
+#   unshare --mount --net --propagation slave -- bash ocft-mysqld-sandbox.sh WORK AGENTS_DIR
 # The case file works on the system's MariaDB (default config, /var/lib/mysql,
 # /run/mysqld, TCP 127.0.0.1:3306) and writes its generated scripts to
 # /var/lib/resource-agents/ocft. In this private mount + network namespace
@@ -24,7 +24,9 @@ WORK=$1
 AGENTS=$2
 log() { echo "sandbox: $*" >&2; }
 
-mount --make-rprivate /
+# Slave, not private: our mounts stay in here, and the host's unmounts reach our copies of its mounts
+# (a private copy of another test's loop mount would keep that device busy until we exit).
+mount --make-rslave /
 ip link set lo up
 
 mkdir -p "$WORK/stubs" "$WORK/configs"

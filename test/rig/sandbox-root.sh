@@ -2,7 +2,7 @@
 # Builds a private root for one sandboxed "node" and becomes its init.
 #
 # Run it only through test/rig/sandbox.ts, which starts it as
-#   [ip netns exec NS] unshare --mount --uts --pid --fork --propagation private -- bash sandbox-root.sh
+#   [ip netns exec NS] unshare --mount --uts --pid --fork --propagation slave -- bash sandbox-root.sh
 # so every mount below lives in a mount namespace nobody else sees, and
 # killing this script's PID-namespace init (host side) ends everything the
 # node ever started and drops every mount with it. Nothing on the host is
@@ -22,7 +22,9 @@ R=$W/root
 fail() { echo "sandbox-root: $*" >&2; echo "FAILED: $*" >"$W/status"; exit 1; }
 
 hostname "$SBX_HOSTNAME"
-mount --make-rprivate /
+# Slave, not private: our mounts stay in here, and the host's unmounts reach our copies of its mounts
+# (a private copy of another test's loop mount would keep that device busy until we exit).
+mount --make-rslave /
 
 mount -t tmpfs -o mode=755 sbx-root "$R"
 mkdir -p "$R"/{usr,etc,proc,sys,dev,run,tmp,var,data,root,home}

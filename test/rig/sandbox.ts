@@ -105,7 +105,7 @@ export class Sandbox {
     };
     // setpriv: if this process dies, unshare gets SIGKILL, and --kill-child
     // passes it on to the namespace's init: no node outlives its harness.
-    const launch = ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', 'bash', ROOT_SCRIPT];
+    const launch = ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'slave', '--', 'bash', ROOT_SCRIPT];
     const [cmd, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, 'setpriv', ...launch]] : ['setpriv', launch];
     const out = `${work}/sandbox.out`;
     writeFileSync(out, '');

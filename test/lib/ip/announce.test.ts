@@ -54,4 +54,15 @@ t.test('start records the process; stop ends it only when the cmdline still matc
   await new Promise((r) => setTimeout(r, 200));
   t.notOk(isOurAnnouncer(done));
   t.equal(await stopAnnouncer(env, '198.18.0.12'), 'finished');
+
+  // A start killed between recording the argv and recording the PID: stop finds the announcer by its exact argv.
+  const orphan = spawn('/bin/sleep', ['31.5'], { stdio: 'ignore' });
+  stray.push(orphan.pid!);
+  const bystander = spawn('/bin/sleep', ['31.6'], { stdio: 'ignore' });
+  stray.push(bystander.pid!);
+  await new Promise((r) => setTimeout(r, 100));
+  writeFileSync(announcerStatePath(env, '198.18.0.13'), JSON.stringify({ pid: 0, argv: ['/bin/sleep', '31.5'] }));
+  t.equal(await stopAnnouncer(env, '198.18.0.13'), 'stopped', 'issue 15: the orphan of a killed start');
+  t.notOk(isAlive(orphan.pid!), 'ended');
+  t.ok(isAlive(bystander.pid!), 'a process with other arguments lives on');
 });
