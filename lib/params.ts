@@ -23,8 +23,16 @@ export function paramsFromOcfEnv(definition: AgentDefinition, env: NodeJS.Proces
 
 /** Heartbeat v1 form: positional arguments before the action. */
 export function paramsFromV1Args(definition: AgentDefinition, args: readonly string[]): Record<string, string> {
-  if (definition.parseV1) return definition.parseV1(args);
   const positional = definition.params.filter((p) => p.v1 !== undefined).sort((a, b) => a.v1! - b.v1!);
+  // A stray "::" in haresources gives an empty argument. Present but empty is a mistake, never
+  // "not given": drbddisk '' would otherwise fall back to its default, all resources.
+  const empty = args.indexOf('');
+  if (empty >= 0) {
+    const spec = positional[empty];
+    const name = spec?.name ?? `argument ${empty + 1}`;
+    throw new InvalidParameterError(name, `argument ${empty + 1}${spec ? ` (${spec.name})` : ''} is empty (a stray "::" in haresources?); nothing done`);
+  }
+  if (definition.parseV1) return definition.parseV1(args);
   if (args.length > positional.length) {
     throw new UsageError(`too many arguments (${args.length}); usage: ${definition.name} ${definition.v1Synopsis} {start|stop|status}`);
   }

@@ -1,0 +1,195 @@
+import { execa } from 'execa';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DrbdDouble, type DrbdVersion } from '../rig/drbd-double.ts';
+import { createLoopImage, destroyLoopImage, makeScratchDir, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
+import { destroySandboxes, makeSandbox, MYSQL_UID_GID, serverPidsOn } from '../rig/mariadb.ts';
+import { createLan, type Lan } from '../rig/netns.ts';
+import type { WorkerRig } from './harness.ts';
+
+// One rig per concurrent worker, so that cases running at the same time
+// never see each other's changes: its own network namespace, DRBD double
+// state, loop image and scratch directory, HA_RSCTMP (locks, announcer
+// records) and log file. Every rig is torn down by the returned function,
+// which the tests call from t.teardown (also on failure).
+
+export interface Rigs {
+  workers: WorkerRig[];
+  destroy(): Promise<void>;
+}
+
+function haEnv(dir: string): Record<string, string> {
+  mkdirSync(`${dir}/rsctmp`, { recursive: true });
+  return { HA_RSCTMP: `${dir}/rsctmp`, HA_LOGFILE: `${dir}/ha-log`, HA_DEBUGLOG: `${dir}/ha-debug` };
+}
+
+const BASE_V4 = '198.18.0.1/24';
+const BASE_V6 = 'fd00::1/64';
+
+interface AddrInfo { ifname: string; addr_info: { family: string; local: string; prefixlen: number; label?: string }[] }
+
+/** IPaddr: a namespace with eth1 (198.18.0.1/24, fd00::1/64), no IPv6 DAD wait, plugged into a bridge with nobody else. */
+export async function ipaddrRigs(count: number): Promise<Rigs> {
+  const lans: Lan[] = [];
+  const dirs: string[] = [];
+  const workers: WorkerRig[] = [];
+  const destroy = async () => {
+    for (const lan of lans) await lan.destroy();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let w = 0; w < count; w++) {
+      // DAD would make every IPv6 start wait a second or more; the duplicate check itself is tested in test/agents.
+      const lan = await createLan(`fzi${w}-`, [{ name: 'a', addresses: [BASE_V4, BASE_V6], sysctls: { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' } }]);
+      lans.push(lan);
+      const ns = lan.nodes.a!.ns;
+      const dir = makeScratchDir('fuzz-ipaddr');
+      dirs.push(dir);
+      const addresses = async () => {
+        const { stdout } = await execa('ip', ['-n', ns, '-j', 'addr', 'show']);
+        return (JSON.parse(stdout) as AddrInfo[]).flatMap((l) => l.addr_info.filter((a) => a.family === 'inet' || !a.local.startsWith('fe80:')).map((a) => ({ ifname: l.ifname, ...a })));
+      };
+      const pids = async () => String((await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout).split(/\s+/).filter(Boolean).sort();
+      workers.push({
+        atoms: {},
+        env: haEnv(dir),
+        netns: ns,
+        snapshot: async () => JSON.stringify({ addresses: (await addresses()).map((a) => `${a.ifname} ${a.local}/${a.prefixlen} ${a.label ?? ''}`).sort(), processes: await pids() }),
+        restore: async () => {
+          for (const pid of await pids()) {
+            try {
+              process.kill(Number(pid), 'SIGKILL');
+            } catch {
+              // Gone.
+            }
+          }
+          const base = new Set([BASE_V4, BASE_V6, '127.0.0.1/8', '::1/128']);
+          for (const a of await addresses()) {
+            if (!base.has(`${a.local}/${a.prefixlen}`)) await execa('ip', ['-n', ns, 'addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', a.ifname], { reject: false });
+          }
+        },
+      });
+    }
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { workers, destroy };
+}
+
+/**
+ * drbddisk: the drbdadm double (8.3, 8.4, 9 across workers) on node master1 with
+ *   r0 Secondary, UpToDate, connected: a start promotes it (then the stop must demote it);
+ *   r1 Secondary, Outdated;  r2 Secondary, StandAlone;  r3 not up here.
+ */
+export function drbddiskRigs(count: number): Rigs {
+  const versions: DrbdVersion[] = ['8.4', '9', '8.3'];
+  const doubles: DrbdDouble[] = [];
+  const setUp = (d: DrbdDouble) => {
+    rmSync(join(d.stateDir, 'res'), { recursive: true, force: true });
+    d.defineResource('r0', { minor: 0 }).setRole('r0', 'master1', 'Secondary').setRole('r0', 'master2', 'Secondary');
+    d.defineResource('r1', { minor: 1 }).setRole('r1', 'master1', 'Secondary').setRole('r1', 'master2', 'Secondary').setDisk('r1', 'master1', 'Outdated');
+    d.defineResource('r2', { minor: 2 }).setRole('r2', 'master1', 'Secondary').setRole('r2', 'master2', 'Secondary').setStandAlone('r2', 'master1');
+    d.defineResource('r3', { minor: 3 }).setRole('r3', 'master2', 'Secondary');
+    writeFileSync(join(d.stateDir, 'drbd.conf'), '# the double does not read it; drbddisk checks that it exists\n');
+  };
+  const workers = Array.from({ length: count }, (_, w) => {
+    const d = DrbdDouble.create(versions[w % versions.length]!, `fuzz-drbd-${process.pid}-`);
+    doubles.push(d);
+    setUp(d);
+    const resDir = join(d.stateDir, 'res');
+    const { DRBD_DOUBLE_LOG: _log, ...env } = d.env('master1'); // no call log: it would grow with every case
+    const rig: WorkerRig = {
+      atoms: { conf: join(d.stateDir, 'drbd.conf') },
+      env: { ...env, ...haEnv(d.stateDir) },
+      // The roles, disks and connections of every resource: what promote/demote change.
+      snapshot: async () =>
+        JSON.stringify(readdirSync(resDir).sort().map((res) => [res, readdirSync(join(resDir, res)).sort().map((f) => `${f}=${readFileSync(join(resDir, res, f), 'utf8').trim()}`)])),
+      restore: async () => setUp(d),
+    };
+    return rig;
+  });
+  return { workers, destroy: async () => doubles.forEach((d) => d.cleanup()) };
+}
+
+/** Filesystem: an ext4 loop image per worker, a scratch directory with mnt/ and src/ (a bind source). */
+export async function filesystemRigs(count: number): Promise<Rigs> {
+  const images: LoopImage[] = [];
+  const dirs: string[] = [];
+  const destroy = async () => {
+    for (const image of images) await destroyLoopImage(image);
+    for (const dir of dirs) await removeScratchDir(dir);
+  };
+  const workers: WorkerRig[] = [];
+  try {
+    for (let w = 0; w < count; w++) {
+      const dir = makeScratchDir('fuzz-fs');
+      dirs.push(dir);
+      const image = await createLoopImage(dir, 'ext4', `fz${w}${process.pid}`.slice(0, 12));
+      images.push(image);
+      mkdirSync(`${dir}/mnt`);
+      mkdirSync(`${dir}/src`);
+      writeFileSync(`${dir}/file`, 'not a directory\n');
+      const ours = () =>
+        readFileSync('/proc/self/mountinfo', 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => {
+            const f = line.split(' ');
+            const sep = f.indexOf('-');
+            return { point: f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))), fstype: f[sep + 1]!, source: f[sep + 2]! };
+          })
+          .filter((m) => m.source === image.device || m.point === dir || m.point.startsWith(`${dir}/`));
+      workers.push({
+        atoms: { dev: image.device, uuid: image.uuid, label: image.label, scratch: dir },
+        env: haEnv(dir),
+        snapshot: async () => JSON.stringify(ours().map((m) => `${m.point} ${m.fstype} ${m.source}`)),
+        restore: async () => {
+          for (let round = 0; round < 5 && ours().length; round++) for (const m of ours().reverse()) await execa('umount', [m.point], { reject: false });
+        },
+      });
+    }
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { workers, destroy };
+}
+
+/**
+ * mysqld: one sandbox whose datadir is *not* initialised (the agent never
+ * initialises one, so no start can start a server), a malformed option
+ * file, a credentials file. Shared by the workers: nothing here changes.
+ */
+export async function mysqldRigs(count: number): Promise<Rigs> {
+  const box = await makeSandbox('fuzz', { initialised: false });
+  const [uid, gid] = await MYSQL_UID_GID();
+  const badcnf = `${box.root}/bad.cnf`;
+  writeFileSync(badcnf, '[mysqld\ndatadir = /nonexistent\n');
+  const creds = `${box.root}/creds.cnf`;
+  writeFileSync(creds, '[client]\nuser = root\npassword = fuzz\n');
+  chmodSync(creds, 0o600);
+  const emptyDir = `${box.root}/empty`;
+  mkdirSync(emptyDir);
+  chownSync(emptyDir, uid, gid);
+  // Servers that run before the fuzzing starts (other tests' own) are not ours to judge; only new ones on these datadirs are.
+  const watched = [box.datadir, emptyDir, '/var/lib/mysql'];
+  const servers = () => watched.map((d) => `${d}: ${serverPidsOn(d).sort().join(' ')}`).join('; ');
+  const initial = servers();
+  const workers = Array.from({ length: count }, (_, w) => {
+    const dir = `${box.root}/w${w}`;
+    mkdirSync(dir);
+    const rig: WorkerRig = {
+      atoms: { cnf: box.config, badcnf, creds, datadir: box.datadir, empty: emptyDir, root: box.root, run: box.runDir },
+      env: haEnv(dir),
+      snapshot: async () => servers(),
+      restore: async () => {
+        // A server that the fuzzing started (it is not in the initial list): ours to end.
+        if (servers() === initial) return;
+        for (const d of watched) for (const pid of serverPidsOn(d)) if (!initial.includes(String(pid))) process.kill(pid, 'SIGKILL');
+      },
+    };
+    return rig;
+  });
+  return { workers, destroy: destroySandboxes };
+}
