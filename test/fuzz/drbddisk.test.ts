@@ -1,6 +1,6 @@
 import t from 'tap';
 import agent from '../../agents/drbddisk.ts';
-import { fuzzCase } from './generators.ts';
+import { checkFits, fuzzCase } from './generators.ts';
 import { fuzz, fuzzSeed, regressions } from './harness.ts';
 import { REGRESSIONS } from './regressions.ts';
 import { drbddiskRigs, type Rigs } from './rigs.ts';
@@ -11,7 +11,10 @@ import { drbddiskRigs, type Rigs } from './rigs.ts';
 // other change of a role is a failure.
 
 const ATOMS = ['r0', 'r1', 'r2', 'r3', 'r9', 'all', '{{conf}}', '/etc/drbd.conf', '0', '1', '2'];
+const FITS = { drbd_resource: ['r0', 'r1', 'r2', 'r3', 'r9', 'all'], drbdconf: ['{{conf}}', ''], peer_wait: ['0', '1'], demote_wait: ['0', '1'] };
 const WORKERS = Number(process.env.FUZZ_WORKERS) || 3;
+
+const RIG = { atoms: ATOMS, fits: FITS };
 
 let rigs: Rigs | undefined;
 t.before(() => {
@@ -19,5 +22,6 @@ t.before(() => {
 });
 t.teardown(async () => rigs?.destroy());
 
+t.test('the rig values fit parameters of the table', async (t) => t.doesNotThrow(() => checkFits(agent, RIG)));
 t.test('regressions', async (t) => regressions(t, agent, REGRESSIONS.drbddisk!, rigs!.workers[0]!));
-t.test('fuzz', async (t) => fuzz(t, agent, fuzzCase(agent, { atoms: ATOMS }), rigs!.workers, { cases: 1000, seed: fuzzSeed(15_302), timeLimitMs: 200_000 }));
+t.test('fuzz', async (t) => fuzz(t, agent, fuzzCase(agent, RIG), rigs!.workers, { cases: 1000, seed: fuzzSeed(15_302), timeLimitMs: 200_000 }));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import agent from '../../agents/filesystem.ts';
-import { HOSTILE, fuzzCase } from './generators.ts';
+import { HOSTILE, checkFits, fuzzCase } from './generators.ts';
 import { fuzz, fuzzSeed, regressions } from './harness.ts';
 import { REGRESSIONS } from './regressions.ts';
 import { filesystemRigs, type Rigs } from './rigs.ts';
@@ -38,7 +38,15 @@ const device = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...HOSTILE.filter((h) => !h.startsWith('/'))) },
   { weight: 1, arbitrary: fc.constantFrom(...SEGMENTS).map((s) => `{{scratch}}/${s}`) },
 );
+const FITS = {
+  fstype: ['ext4', 'ext3', 'xfs', 'none', 'tmpfs', ''],
+  options: ['ro', 'noatime', 'bind', 'defaults', 'ro,noatime', ''],
+  run_fsck: ['auto', 'force', 'no'],
+  force_unmount: ['true', 'safe', 'false'],
+};
 const WORKERS = Number(process.env.FUZZ_WORKERS) || 3;
+
+const RIG = { atoms: ATOMS, fits: FITS };
 
 let rigs: Rigs | undefined;
 t.before(async () => {
@@ -46,6 +54,7 @@ t.before(async () => {
 });
 t.teardown(async () => rigs?.destroy());
 
-const cases = fuzzCase(agent, { atoms: ATOMS }, { override: { directory, device } });
+const cases = fuzzCase(agent, RIG, { override: { directory, device } });
+t.test('the rig values fit parameters of the table', async (t) => t.doesNotThrow(() => checkFits(agent, RIG)));
 t.test('regressions', async (t) => regressions(t, agent, REGRESSIONS.Filesystem!, rigs!.workers[0]!));
 t.test('fuzz', async (t) => fuzz(t, agent, cases, rigs!.workers, { cases: 1000, seed: fuzzSeed(15_303), timeLimitMs: 200_000 }));

@@ -38,6 +38,8 @@ export interface WorkerRig {
   snapshot(): Promise<string>;
   /** Puts the node back after a failed case, so one failure does not cascade into every later case. */
   restore?(): Promise<void>;
+  /** The snapshot after this worker's last case: nothing else changes its rig, so it is the next case's "before". */
+  last?: string;
 }
 
 export interface CallResult {
@@ -196,7 +198,7 @@ export interface CaseOutcome {
 
 /** Runs one case on one worker rig: the call, the checks, the node before and after. */
 export async function runCase(definition: AgentDefinition, c: FuzzCase, rig: WorkerRig): Promise<CaseOutcome> {
-  const before = await rig.snapshot();
+  const before = rig.last ?? (await rig.snapshot());
   const { argv, env } = materialise(definition, c, rig);
   const result = await runBytes(argv, env, rig);
   const argvText = argv.map((a) => a.toString('utf8'));
@@ -212,7 +214,11 @@ export async function runCase(definition: AgentDefinition, c: FuzzCase, rig: Wor
   } else if (after !== before) {
     problems.push(`changed the node:\n  before ${before}\n  after  ${after}`);
   }
-  if (problems.length && after !== before) await rig.restore?.();
+  if (problems.length && after !== before) {
+    await rig.restore?.();
+    after = await rig.snapshot();
+  }
+  rig.last = after;
   return { problems, result };
 }
 
@@ -251,6 +257,7 @@ export async function fuzz(t: Test, definition: AgentDefinition, arbitrary: fc.A
   let ran = 0;
   let slowest = 0;
   const tally = new Map<string, number>();
+  const reasons = new Map<string, number>();
   const property = fc.asyncProperty(fc.array(arbitrary, { minLength: width, maxLength: width }), async (batch) => {
     const outcomes = await Promise.all(batch.map((c, i) => runCase(definition, c, rigs[i]!)));
     ran += batch.length;
@@ -260,6 +267,10 @@ export async function fuzz(t: Test, definition: AgentDefinition, arbitrary: fc.A
       const c = batch[i]!;
       const key = `${effectiveMode(c)} ${c.action.length > 14 ? 'other' : JSON.stringify(c.action)} → ${o.result.exitCode}`;
       tally.set(key, (tally.get(key) ?? 0) + 1);
+      if (process.env.FUZZ_VERBOSE) {
+        const why = o.result.stderr.split('\n')[0]!.replace(/"[^"]*"/g, '"…"').slice(0, 90);
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      }
       if (o.problems.length) {
         failed.push(`${describeCase(batch[i]!)}\n    exit ${o.result.exitCode}, ${Math.round(o.result.ms)} ms\n    stdout ${JSON.stringify(o.result.stdout.slice(0, 500))}\n    stderr ${JSON.stringify(o.result.stderr.slice(0, 500))}\n    ${o.problems.join('\n    ')}`);
       }
@@ -271,7 +282,9 @@ export async function fuzz(t: Test, definition: AgentDefinition, arbitrary: fc.A
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   t.comment(`${definition.name}: ${ran} calls (${details.numRuns} batches of ${width}, shrinking included) in ${seconds} s, seed ${options.seed}, slowest call ${Math.round(slowest)} ms`);
   // What the cases reached: a fuzzer whose cases all stop at the first check proves little.
-  t.comment(`exit codes: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  const printable = (text: string) => text.replace(/[^\n\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  t.comment(printable(`exit codes: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}`));
+  if (reasons.size) t.comment(printable(`messages:\n${[...reasons].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}× ${k}`).join('\n')}`));
   if (details.failed) {
     const how = details.interrupted ? `interrupted after ${timeLimitMs / 1000} s (FUZZ_TIME_LIMIT_S) with ${details.numRuns} of ${numRuns} batches run` : String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance);
     // The shrunk batch, one case per worker; the failing one says what is wrong. Keep it in regressions.ts.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import agent from '../../agents/ipaddr.ts';
-import { fuzzCase } from './generators.ts';
+import { checkFits, fuzzCase } from './generators.ts';
 import { fuzz, fuzzSeed, regressions } from './harness.ts';
 import { REGRESSIONS } from './regressions.ts';
 import { ipaddrRigs, type Rigs } from './rigs.ts';
@@ -13,7 +13,18 @@ import { ipaddrRigs, type Rigs } from './rigs.ts';
 // (harness.ts).
 
 const ATOMS = ['198.18.0.5', '198.18.0.77', '198.18.9.9', 'fd00::5', 'fd00:9::9', 'fe80::5', '24', '16', '32', '64', '255.255.255.0', 'eth1', 'eth1:fz', 'eth9', 'lo', '198.18.0.255', '+', '-'];
+const FITS = {
+  ip: ['198.18.0.5', '198.18.0.77', '198.18.9.9', 'fd00::5', 'fd00:9::9', 'fe80::5'],
+  cidr_netmask: ['24', '16', '32', '64', '255.255.255.0'],
+  nic: ['eth1', 'eth9', 'lo'],
+  iflabel: ['fz', '0', '1'],
+  broadcast: ['198.18.0.255', '+', '-'],
+  arp_count: ['0', '1', '3'],
+  arp_interval: ['1', '50', '200'],
+};
 const WORKERS = Number(process.env.FUZZ_WORKERS) || 3;
+
+const RIG = { atoms: ATOMS, fits: FITS };
 
 let rigs: Rigs | undefined;
 t.before(async () => {
@@ -21,5 +32,6 @@ t.before(async () => {
 });
 t.teardown(async () => rigs?.destroy());
 
+t.test('the rig values fit parameters of the table', async (t) => t.doesNotThrow(() => checkFits(agent, RIG)));
 t.test('regressions', async (t) => regressions(t, agent, REGRESSIONS.IPaddr!, rigs!.workers[0]!));
-t.test('fuzz', async (t) => fuzz(t, agent, fuzzCase(agent, { atoms: ATOMS }), rigs!.workers, { cases: 1000, seed: fuzzSeed(15_301), timeLimitMs: 200_000 }));
+t.test('fuzz', async (t) => fuzz(t, agent, fuzzCase(agent, RIG), rigs!.workers, { cases: 1000, seed: fuzzSeed(15_301), timeLimitMs: 200_000 }));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import agent from '../../agents/mysqld.ts';
-import { fuzzCase, type FuzzCase } from './generators.ts';
+import { checkFits, fuzzCase, type FuzzCase } from './generators.ts';
 import { fuzz, fuzzSeed, regressions } from './harness.ts';
 import { REGRESSIONS } from './regressions.ts';
 import { mysqldRigs, type Rigs } from './rigs.ts';
@@ -19,6 +19,19 @@ const ATOMS = [
   '{{cnf}}', '{{badcnf}}', '/etc/passwd', '{{root}}/nonexistent.cnf', '{{root}}', '{{datadir}}', '{{empty}}', '{{run}}/mysqld.sock', '{{run}}/mysqld.pid', '{{creds}}',
   '/usr/sbin/mariadbd', '/bin/true', '/usr/bin/mysqld_safe', 'mariadbd', 'mysql', 'root', 'nobody', 'mysql.user', '--skip-networking', '--port=0',
 ];
+const FITS = {
+  config: ['{{cnf}}', '{{cnf}}', '{{badcnf}}', '/etc/passwd', '{{root}}/nonexistent.cnf', '{{root}}'],
+  binary: ['/usr/sbin/mariadbd', '/bin/true', '/usr/bin/mysqld_safe', ''],
+  datadir: ['{{datadir}}', '{{empty}}', '{{root}}/nodir', ''],
+  user: ['mysql', 'root', 'nobody', 'nosuchuser', ''],
+  group: ['mysql', 'root', ''],
+  log: ['{{run}}/error.log', ''],
+  pid: ['{{run}}/mysqld.pid', ''],
+  socket: ['{{run}}/mysqld.sock', ''],
+  test_credentials_file: ['{{creds}}', '{{badcnf}}', ''],
+  shutdown_timeout: ['1', '5', ''],
+  datadir_mountpoint: ['{{root}}', '/', ''],
+};
 const WORKERS = Number(process.env.FUZZ_WORKERS) || 3;
 
 function namesAnOptionFile(c: FuzzCase): FuzzCase {
@@ -26,11 +39,14 @@ function namesAnOptionFile(c: FuzzCase): FuzzCase {
   return c.env.OCF_RESKEY_config ? c : { ...c, env: { ...c.env, OCF_RESKEY_config: '{{cnf}}' } };
 }
 
+const RIG = { atoms: ATOMS, fits: FITS };
+
 let rigs: Rigs | undefined;
 t.before(async () => {
   rigs = await mysqldRigs(WORKERS);
 });
 t.teardown(async () => rigs?.destroy());
 
+t.test('the rig values fit parameters of the table', async (t) => t.doesNotThrow(() => checkFits(agent, RIG)));
 t.test('regressions', async (t) => regressions(t, agent, REGRESSIONS.mysqld!, rigs!.workers[0]!));
-t.test('fuzz', async (t) => fuzz(t, agent, fuzzCase(agent, { atoms: ATOMS }).map(namesAnOptionFile), rigs!.workers, { cases: 1000, seed: fuzzSeed(15_304), timeLimitMs: 200_000 }));
+t.test('fuzz', async (t) => fuzz(t, agent, fuzzCase(agent, RIG).map(namesAnOptionFile), rigs!.workers, { cases: 1000, seed: fuzzSeed(15_304), timeLimitMs: 200_000 }));

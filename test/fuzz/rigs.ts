@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DrbdDouble, type DrbdVersion } from '../rig/drbd-double.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
@@ -21,6 +21,21 @@ export interface Rigs {
 function haEnv(dir: string): Record<string, string> {
   mkdirSync(`${dir}/rsctmp`, { recursive: true });
   return { HA_RSCTMP: `${dir}/rsctmp`, HA_LOGFILE: `${dir}/ha-log`, HA_DEBUGLOG: `${dir}/ha-debug` };
+}
+
+/** PIDs whose network namespace is /run/netns/<ns> (what `ip netns pids` prints, without a process per snapshot). */
+function processesIn(ns: string): string[] {
+  const inode = statSync(`/run/netns/${ns}`).ino;
+  const pids: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (statSync(`/proc/${pid}/ns/net`).ino === inode) pids.push(pid);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids.sort();
 }
 
 const BASE_V4 = '198.18.0.1/24';
@@ -49,7 +64,7 @@ export async function ipaddrRigs(count: number): Promise<Rigs> {
         const { stdout } = await execa('ip', ['-n', ns, '-j', 'addr', 'show']);
         return (JSON.parse(stdout) as AddrInfo[]).flatMap((l) => l.addr_info.filter((a) => a.family === 'inet' || !a.local.startsWith('fe80:')).map((a) => ({ ifname: l.ifname, ...a })));
       };
-      const pids = async () => String((await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout).split(/\s+/).filter(Boolean).sort();
+      const pids = async () => processesIn(ns);
       workers.push({
         atoms: {},
         env: haEnv(dir),
