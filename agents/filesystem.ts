@@ -7,7 +7,8 @@ import { run } from '../lib/exec.ts';
 import { fsckNeeded, runFsck, type FsckMode } from '../lib/fsck.ts';
 import { hostName } from '../lib/host.ts';
 import { log } from '../lib/log.ts';
-import { canonicalMountPoint, isPathUnder, mountsBelow, mountsInOtherNamespaces, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
+import { canonicalMountPoint, isPathUnder, mountsBelow, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
+import { findForeignCopies, namespaceMember, nsenterMountArgs, stillMountedIn, type ForeignNamespace } from '../lib/mount-namespaces.ts';
 import { findHolders, selfAndAncestors } from '../lib/proc-holders.ts';
 import { terminate } from '../lib/terminate.ts';
 import { sleep } from '../lib/wait.ts';
@@ -166,29 +167,56 @@ function unmountOrder(entries: readonly MountEntry[], r: Resource, identity: Ide
   return [...new Map(order.map((e) => [e.mountId, e])).values()];
 }
 
-const stillMounted = (mountId: number) => readMountinfo().some((e) => e.mountId === mountId);
+/** Where an unmount happens: our mount namespace, or another one that holds a copy. */
+interface UnmountSite {
+  /** Appended to messages: "" here, " in the mount namespace of PID n" there. */
+  where: string;
+  umount(mountPoint: string, timeoutMs: number): Promise<{ exitCode: number; stderr: string }>;
+  stillMounted(mountId: number): boolean;
+  /** For the holder search in another namespace (see MountTarget.viewRoot). */
+  viewRoot(): string | undefined;
+}
+
+const HERE: UnmountSite = {
+  where: '',
+  umount: (mountPoint, timeoutMs) => run('umount', [mountPoint], { timeoutMs, allowFailure: true }),
+  stillMounted: (mountId) => readMountinfo().some((e) => e.mountId === mountId),
+  viewRoot: () => undefined,
+};
+
+function foreignSite(plan: ForeignNamespace): UnmountSite {
+  const member = () => namespaceMember(plan.namespace) ?? plan.pid;
+  return {
+    where: ` in the mount namespace of PID ${plan.pid}`,
+    viewRoot: () => `/proc/${member()}/root`,
+    // nsenter: setns(2) into a mount namespace needs a single-threaded process, which this one is not.
+    umount: (mountPoint, timeoutMs) => run('nsenter', nsenterMountArgs(member(), ['umount', mountPoint]), { timeoutMs, allowFailure: true }),
+    stillMounted: (mountId) => stillMountedIn(plan.namespace, mountId),
+  };
+}
 
 /** umount, and while the kernel says busy: find who holds it, TERM, wait, KILL, retry; all before the deadline. Never lazy. */
-async function unmountOne(ctx: AgentContext, target: MountEntry, forceUnmount: boolean, protectedPids: ReadonlySet<number>): Promise<void> {
+async function unmountOne(ctx: AgentContext, target: MountEntry, site: UnmountSite, forceUnmount: boolean, protectedPids: ReadonlySet<number>): Promise<void> {
   const fastStop = ctx.params.bool('fast_stop');
   for (let attempt = 1; ; attempt++) {
-    const result = await run('umount', [target.mountPoint], { timeoutMs: remainingMs(ctx), allowFailure: true });
-    if (!stillMounted(target.mountId)) {
-      log.info(`unmounted ${target.mountPoint}`);
+    const holderTarget = { ...target, viewRoot: site.viewRoot() };
+    const result = await site.umount(target.mountPoint, remainingMs(ctx));
+    if (!site.stillMounted(target.mountId)) {
+      log.info(`unmounted ${target.mountPoint}${site.where}`);
       return;
     }
     const why = result.stderr.trim().split('\n').pop() || `umount exited ${result.exitCode}`;
     if (Date.now() >= ctx.deadline) {
-      const who = findHolders(target, new Set()).map((h) => `${h.pid}${protectedPids.has(h.pid) ? ' (this agent or its caller)' : ''}`);
-      throw new GenericError(`could not unmount ${target.mountPoint} in time: ${why}${who.length ? `; still held by PID ${who.join(', ')}` : ''}`);
+      const who = findHolders(holderTarget, new Set()).map((h) => `${h.pid}${protectedPids.has(h.pid) ? ' (this agent or its caller)' : ''}`);
+      throw new GenericError(`could not unmount ${target.mountPoint}${site.where} in time: ${why}${who.length ? `; still held by PID ${who.join(', ')}` : ''}`);
     }
-    const holders = forceUnmount ? findHolders(target, protectedPids) : [];
+    const holders = forceUnmount ? findHolders(holderTarget, protectedPids) : [];
     if (!holders.length) {
-      if (attempt === 1) log.warn(`${target.mountPoint} is busy (${why}) and ${forceUnmount ? 'no process holds it; retrying' : 'force_unmount is off; waiting'}`);
+      if (attempt === 1) log.warn(`${target.mountPoint}${site.where} is busy (${why}) and ${forceUnmount ? 'no process holds it; retrying' : 'force_unmount is off; waiting'}`);
       await sleep(Math.min(200, remainingMs(ctx)));
       continue;
     }
-    for (const h of holders) log.warn(`PID ${h.pid} holds ${target.mountPoint}: ${h.reasons.slice(0, 3).join('; ')}`);
+    for (const h of holders) log.warn(`PID ${h.pid} holds ${target.mountPoint}${site.where}: ${h.reasons.slice(0, 3).join('; ')}`);
     const left = remainingMs(ctx);
     const outcome = await terminate(
       holders.map((h) => h.pid),
@@ -196,6 +224,23 @@ async function unmountOne(ctx: AgentContext, target: MountEntry, forceUnmount: b
     );
     if (outcome.killed.length) log.warn(`killed PID ${outcome.killed.join(', ')} (did not exit on SIGTERM)`);
     if (outcome.survivors.length) log.error(`PID ${outcome.survivors.join(', ')} survived SIGKILL (uninterruptible I/O?)`);
+  }
+}
+
+/**
+ * Copies of the filesystem kept by other mount namespaces keep the device
+ * open after our umount (DRBD could not be demoted next): unmount them there,
+ * holders handled as here, or fail naming them.
+ */
+async function releaseForeignCopies(ctx: AgentContext, majorMinor: string, source: string, forceUnmount: boolean, protectedPids: ReadonlySet<number>): Promise<void> {
+  for (const plan of findForeignCopies(majorMinor)) {
+    log.warn(`${source} is unmounted here but still mounted on ${plan.copies.map((c) => c.mountPoint).join(', ')} in the mount namespace of PID ${plan.pid}; unmounting it there`);
+    for (const target of plan.unmount) await unmountOne(ctx, target, foreignSite(plan), forceUnmount, protectedPids);
+  }
+  const left = findForeignCopies(majorMinor);
+  if (left.length) {
+    const where = left.map((p) => `${p.copies.map((c) => c.mountPoint).join(', ')} (mount namespace of PID ${p.pid})`).join('; ');
+    throw new GenericError(`${source} is unmounted here but still mounted in another mount namespace: ${where}; the device stays in use`);
   }
 }
 
@@ -209,8 +254,16 @@ async function stop(ctx: AgentContext): Promise<void> {
   const r = resourceOf(ctx.params);
   const entries = readMountinfo();
   const on = mountsOn(entries, r.directory);
+  // "safe" is the stock agent's /proc walk; we always walk /proc, so it means the same as true.
+  const forceUnmount = ctx.params.get('force_unmount').toLowerCase() === 'safe' || ctx.params.bool('force_unmount');
+  const protectedPids = selfAndAncestors();
   if (!on.length) {
     log.info(`${r.directory} is not mounted`);
+    // An earlier stop may have failed on a copy in another mount namespace: a retried stop must still free the device.
+    if (r.blockBacked) {
+      const identity = await identify(r, remainingMs(ctx), entries);
+      if (identity.kind === 'block' && identity.device.found) await releaseForeignCopies(ctx, identity.device.majorMinor, identity.device.path, forceUnmount, protectedPids);
+    }
     return;
   }
   const identity = await identify(r, remainingMs(ctx), entries);
@@ -220,16 +273,9 @@ async function stop(ctx: AgentContext): Promise<void> {
     return;
   }
   if (ctx.checkLevel === 20) rmSync(statusFilePath(ctx, r.directory), { force: true });
-  // "safe" is the stock agent's /proc walk; we always walk /proc, so it means the same as true.
-  const forceUnmount = ctx.params.get('force_unmount').toLowerCase() === 'safe' || ctx.params.bool('force_unmount');
-  const protectedPids = selfAndAncestors();
-  for (const target of unmountOrder(entries, r, identity, ours)) await unmountOne(ctx, target, forceUnmount, protectedPids);
-  if (identity.kind === 'block') {
-    // Not ours to unmount, but the reason a following DRBD demote or fsck would find the device busy.
-    for (const m of mountsInOtherNamespaces(ours.majorMinor)) {
-      log.warn(`${ours.source} is unmounted here but still mounted on ${m.mountPoint} in the mount namespace of PID ${m.pid}; the device stays in use until that namespace lets go`);
-    }
-  }
+  for (const target of unmountOrder(entries, r, identity, ours)) await unmountOne(ctx, target, HERE, forceUnmount, protectedPids);
+  // Block devices only: there a copy elsewhere keeps the device busy for whatever comes next (DRBD demote, fsck).
+  if (identity.kind === 'block') await releaseForeignCopies(ctx, ours.majorMinor, ours.source, forceUnmount, protectedPids);
 }
 
 async function status(ctx: AgentContext): Promise<{ held: boolean; detail: string }> {

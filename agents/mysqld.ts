@@ -7,7 +7,7 @@ import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
 import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
 import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
 import { datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
-import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids } from '../lib/mysql/proc.ts';
+import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids, uninspectableServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, spawnDetached } from '../lib/mysql/server.ts';
 import { terminate } from '../lib/terminate.ts';
 import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, unreachableFromVip, type ServerSettings } from '../lib/mysql/settings.ts';
@@ -34,7 +34,7 @@ function settingsFor({ params, env }: AgentContext): { settings: ServerSettings;
   } catch (error) {
     if (!(error instanceof OptionFileError)) throw error;
     // Missing here may mean "on a disk this node does not have mounted": node-local (5), not a broken config (6).
-    if (error.reason === 'ENOENT') throw new NotInstalledError(`${error.message} (does not exist on this node)`);
+    if (error.reason === 'ENOENT') throw new NotInstalledError(`${error.message} on this node`);
     throw new InvalidParameterError('config', error.message);
   }
   const settings = resolveServerSettings(entries, {
@@ -211,7 +211,12 @@ async function stop(ctx: AgentContext): Promise<void> {
 async function status(ctx: AgentContext) {
   const target = targetFor(ctx);
   const found = target.find();
-  if (!found.servers.length) return { held: false, detail: target.label };
+  if (!found.servers.length) {
+    // Without root another user's server is invisible in /proc: "not running" would be a guess.
+    const hidden = uninspectableServerPids();
+    if (hidden.length) throw new PermissionError(`status needs root here: mysqld pid ${hidden.join(', ')} belongs to another user, and only root can read which datadir it serves (/proc/PID/cwd)`);
+    return { held: false, detail: target.label };
+  }
   return { held: true, detail: `pid ${found.servers.join(' ')} on ${target.label}${found.fromPidFile ? '' : ', pid file missing or stale'}` };
 }
 

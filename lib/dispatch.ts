@@ -1,5 +1,5 @@
 import type { AgentContext, AgentDefinition, Mode, Params } from './agent.ts';
-import { AgentError, UsageError } from './errors.ts';
+import { AgentError, PermissionError, UsageError } from './errors.ts';
 import { LSB_STATUS, OCF } from './exit-codes.ts';
 import { acquireResourceLock } from './lock.ts';
 import { log } from './log.ts';
@@ -88,7 +88,7 @@ export async function runAgent(definition: AgentDefinition, argv: readonly strin
       isProbe: action === 'monitor' && (env.OCF_RESKEY_CRM_meta_interval ?? '0') === '0',
       env,
     };
-    const lock = LOCKED_ACTIONS.includes(action) ? await acquireResourceLock(env, definition.name, definition.lockKey(params), ctx.deadline) : undefined;
+    const lock = LOCKED_ACTIONS.includes(action) ? await acquireResourceLock(env, definition.name, definition.lockKey(params), ctx.deadline, { readOnly: isStatus }) : undefined;
     try {
       await definition.validate?.(ctx);
       if (action === 'validate-all') return OCF.SUCCESS;
@@ -113,7 +113,16 @@ export async function runAgent(definition: AgentDefinition, argv: readonly strin
   }
 }
 
-function reportFailure(definition: AgentDefinition, mode: Mode, isStatus: boolean, error: unknown, io: AgentIo): number {
+/** EACCES/EPERM from a file or process the caller may not touch: an expected condition for a non-root caller, not an internal error. */
+function permissionProblem(error: unknown): PermissionError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof AgentError || (code !== 'EACCES' && code !== 'EPERM')) return undefined;
+  const path = (error as NodeJS.ErrnoException).path;
+  return new PermissionError(`needs root: permission denied${path ? ` on ${path}` : ''} (${code})`);
+}
+
+function reportFailure(definition: AgentDefinition, mode: Mode, isStatus: boolean, thrown: unknown, io: AgentIo): number {
+  const error = permissionProblem(thrown) ?? thrown;
   const known = error instanceof AgentError;
   const message = known ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
   if (!known && error instanceof Error && error.stack) log.debug(error.stack);

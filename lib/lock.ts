@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
-import { TimeoutError } from './errors.ts';
+import { PermissionError, TimeoutError } from './errors.ts';
 import { log } from './log.ts';
 
 // A kernel flock(2) on a per-resource file: it is released by the kernel
@@ -48,10 +48,40 @@ async function tryLockFunction(): Promise<TryLock> {
   return (fd) => spawnSync('flock', ['-x', '-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] }).status === 0;
 }
 
-export async function acquireResourceLock(env: NodeJS.ProcessEnv, agent: string, key: string, deadline: number): Promise<ResourceLock> {
+const isPermissionProblem = (error: unknown) => ['EACCES', 'EPERM', 'EROFS'].includes((error as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * The lock file, opened for writing (and created) when we may. A read-only
+ * query (status) by someone who may not write there (an operator without
+ * root) opens it read-only: flock(2) needs no write access, so it still
+ * waits for a running start or stop.
+ */
+function openLockFile(env: NodeJS.ProcessEnv, path: string, readOnly: boolean): { fd: number; writable: boolean } | undefined {
+  try {
+    mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
+    return { fd: openSync(path, 'a+', 0o644), writable: true };
+  } catch (error) {
+    if (!isPermissionProblem(error)) throw error;
+    if (!readOnly) throw new PermissionError(`needs root: cannot create the lock ${path} (${(error as NodeJS.ErrnoException).code})`);
+    try {
+      return { fd: openSync(path, 'r'), writable: false };
+    } catch (again) {
+      const code = (again as NodeJS.ErrnoException).code;
+      // No file: no call ever held it. Not even readable (a 0700 lock directory): answer unlocked rather than not at all.
+      if (code === 'ENOENT' || isPermissionProblem(again)) return undefined;
+      throw again;
+    }
+  }
+}
+
+export async function acquireResourceLock(env: NodeJS.ProcessEnv, agent: string, key: string, deadline: number, { readOnly = false } = {}): Promise<ResourceLock> {
   const path = lockPath(env, agent, key);
-  mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
-  const fd = openSync(path, 'a+', 0o644);
+  const opened = openLockFile(env, path, readOnly);
+  if (!opened) {
+    log.debug(`cannot open or create ${path} (not root): answering without the lock`);
+    return { path, release: () => {} };
+  }
+  const { fd } = opened;
   const tryLock = await tryLockFunction();
   let waited = false;
   while (!tryLock(fd)) {
@@ -64,8 +94,10 @@ export async function acquireResourceLock(env: NodeJS.ProcessEnv, agent: string,
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`, 0);
+  if (opened.writable) {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+  }
   return {
     path,
     release: () => closeSync(fd),

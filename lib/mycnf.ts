@@ -70,23 +70,39 @@ export type OptionFileLine =
   | { kind: 'group'; group: string; line: number }
   | { kind: 'option'; name: string; value: string | undefined; line: number }
   | { kind: 'include'; path: string; line: number }
-  | { kind: 'includedir'; path: string; line: number };
+  | { kind: 'includedir'; path: string; line: number }
+  /** A line the server refuses to start with ("Fatal error in defaults handling"). */
+  | { kind: 'error'; reason: string; line: number };
 
-/** One file's meaningful lines, in order. Unparseable lines are skipped, as the server warns and skips them too. */
+/**
+ * One file's meaningful lines, in order. Lines the server rejects (my_default.c:
+ * a `[` without `]`, an option before any group, `!include` without a file)
+ * come back as errors; unknown `!directives` are skipped, as the server skips them.
+ */
 export function parseOptionFileText(text: string): OptionFileLine[] {
   const lines: OptionFileLine[] = [];
+  let inGroup = false;
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const line = index + 1;
     const trimmed = rawLine.trim();
     if (!trimmed || trimmed.startsWith('#') || trimmed.startsWith(';')) return;
-    const directive = /^!(includedir|include)\s+(.+)$/.exec(trimmed);
+    const directive = /^!(includedir|include)(?:\s+(.*))?$/.exec(trimmed);
     if (directive) {
-      lines.push({ kind: directive[1] === 'include' ? 'include' : 'includedir', path: directive[2]!.trim(), line });
+      const path = directive[2]?.trim();
+      if (!path) lines.push({ kind: 'error', reason: `!${directive[1]} without a file name`, line });
+      else lines.push({ kind: directive[1] === 'include' ? 'include' : 'includedir', path, line });
       return;
     }
+    if (trimmed.startsWith('!')) return;
     if (trimmed.startsWith('[')) {
       const end = trimmed.indexOf(']');
-      if (end > 1) lines.push({ kind: 'group', group: trimmed.slice(1, end).trim().toLowerCase(), line });
+      if (end < 0) lines.push({ kind: 'error', reason: `group header ${JSON.stringify(trimmed.slice(0, 40))} has no closing "]"`, line });
+      else lines.push({ kind: 'group', group: trimmed.slice(1, end).trim().toLowerCase(), line });
+      inGroup = true;
+      return;
+    }
+    if (!inGroup) {
+      lines.push({ kind: 'error', reason: `${JSON.stringify(trimmed.slice(0, 40))} comes before any [group] header (is this an option file?)`, line });
       return;
     }
     const content = stripEndComment(trimmed);
@@ -102,10 +118,24 @@ export class OptionFileError extends Error {
   override name = 'OptionFileError';
   constructor(
     readonly path: string,
+    /** An errno code (ENOENT, EACCES, ...) or a syntax problem in words. */
     readonly reason: string,
+    readonly line?: number,
   ) {
-    super(`cannot read option file ${path}: ${reason}`);
+    super(line === undefined ? `cannot read option file ${path}: ${describeErrno(reason)}` : `option file ${path} line ${line}: ${reason}; the server would refuse to start`);
   }
+}
+
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'it does not exist',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+function describeErrno(code: string): string {
+  return ERRNO_WORDS[code] ? `${ERRNO_WORDS[code]} (${code})` : code;
 }
 
 const MAX_INCLUDE_DEPTH = 10;
@@ -128,12 +158,13 @@ export function readOptionFiles(paths: readonly string[], source: OptionFileSour
       if (depth === 0 && optional && code === 'ENOENT') return;
       throw new OptionFileError(path, code ?? String(error));
     }
-    // Each file starts outside any group: options before its first header are ignored (my_default.c).
+    // Each file starts outside any group (my_default.c).
     let group = '';
     for (const item of parseOptionFileText(text)) {
+      if (item.kind === 'error') throw new OptionFileError(path, item.reason, item.line);
       if (item.kind === 'group') group = item.group;
       else if (item.kind === 'option') {
-        if (group) entries.push({ group, name: item.name, value: item.value, file: path, line: item.line });
+        entries.push({ group, name: item.name, value: item.value, file: path, line: item.line });
       } else if (item.kind === 'include') {
         visit(resolve(dirname(path), item.path), depth + 1);
       } else {

@@ -14,6 +14,11 @@ export interface MountTarget {
   /** "major:minor" of the mounted filesystem. */
   majorMinor: string;
   mountPoint: string;
+  /**
+   * Where paths of the mount's namespace resolve, for a mount in another
+   * mount namespace: "/proc/PID/root" of a process there. Unset: ours.
+   */
+  viewRoot?: string;
 }
 
 export interface Holder {
@@ -116,7 +121,7 @@ function linkHoldsMount(procLink: string, path: string, target: MountTarget): bo
   if (!isPathUnder(path, target.mountPoint)) return false;
   const held = tryStat(procLink);
   if (!held || majorMinorOf(held.dev) !== target.majorMinor) return false;
-  const visible = tryStat(path);
+  const visible = tryStat(`${target.viewRoot ?? ''}${path}`);
   return !visible || (visible.dev === held.dev && visible.ino === held.ino);
 }
 
@@ -129,7 +134,7 @@ function fdHoldsMount(pid: number, fd: string, path: string, target: MountTarget
 
 function mappingHoldsMount(file: MappedFile, target: MountTarget): boolean {
   if (file.majorMinor !== target.majorMinor || !isPathUnder(file.path, target.mountPoint)) return false;
-  const visible = tryStat(file.path);
+  const visible = tryStat(`${target.viewRoot ?? ''}${file.path}`);
   return !visible || (majorMinorOf(visible.dev) === target.majorMinor && visible.ino === file.inode);
 }
 

@@ -150,3 +150,22 @@ export function findPidsStartedWith(config: string): { servers: number[]; safes:
   }
   return { servers, safes };
 }
+
+/**
+ * Server processes this caller cannot inspect: argv (world-readable) names
+ * mysqld/mariadbd, but /proc/PID/exe is not readable (another user's process
+ * and we are not root). Which datadir they serve is then unknowable here.
+ */
+export function uninspectableServerPids(): number[] {
+  return numericProcEntries().filter((pid) => {
+    if (pid === process.pid) return false;
+    const argv0 = processCmdline(pid)[0];
+    if (!argv0 || !SERVER_NAMES.test(basename(argv0))) return false;
+    try {
+      readlinkSync(`/proc/${pid}/exe`);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EACCES' || (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  });
+}

@@ -153,27 +153,65 @@ t.test('force_unmount=false signals nobody: stop fails within the bound, the hol
   t.same(mountsUnder(dir), []);
 });
 
-t.test('a mount namespace that copied the mount: stop succeeds here and names it', async (t) => {
+/** A process in a new private mount namespace (as `unshare -m`, a container): it copies every mount that exists now. */
+async function privateNamespace(script: string, ...args: string[]): Promise<ChildProcess> {
+  const child = start('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...args], '/');
+  const entered = await pollUntil(() => {
+    try {
+      return readlinkSync(`/proc/${child.pid}/ns/mnt`) !== readlinkSync('/proc/self/ns/mnt') && readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').startsWith('sleep') ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  }, { intervalMs: 20, timeoutMs: 5000 });
+  if (!entered) throw new Error('the namespace did not come up');
+  return child;
+}
+
+const copiesIn = (child: ChildProcess, device: string) => readFileSync(`/proc/${child.pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes(` ${device} `));
+/** Opens the device O_EXCL, as fsck and DRBD's demote need it: fails with EBUSY while any namespace mounts it. */
+const deviceFree = async (device: string) => (await execa('python3', ['-c', 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL))', device], { reject: false })).exitCode === 0;
+
+t.test('a mount namespace that copied the mount: stop unmounts the copy there too; the device is free', async (t) => {
   const img = await createLoopImage(scratch, 'ext4', 'nscopy');
   images.push(img);
   const dir = join(scratch, 'nscopy');
   const args = [img.device, dir, 'ext4'];
   t.equal((await runAgent('Filesystem', [...args, 'start'])).exitCode, 0);
-  // A namespace created now keeps its own copy of the mount (as a PrivateTmp= service or a container would).
-  const copy = start('unshare', ['-m', '--propagation', 'private', 'sleep', '600'], '/');
-  const copied = await pollUntil(() => {
-    try {
-      return readFileSync(`/proc/${copy.pid}/mountinfo`, 'utf8').includes(' - ext4 ' + img.device) && readlinkSync(`/proc/${copy.pid}/ns/mnt`) !== readlinkSync('/proc/self/ns/mnt') ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  }, { intervalMs: 20, timeoutMs: 5000 });
-  t.ok(copied, 'the namespace holds a copy of the mount');
+  // Its own mount below the copy too (a container adding a mount in its view).
+  const copy = await privateNamespace('mkdir "$1/sub" && mount -t tmpfs inner "$1/sub" && exec sleep 600', dir);
+  t.equal(copiesIn(copy, img.device).length, 1, 'the namespace holds a copy of the mount');
+  t.match(readFileSync(`/proc/${copy.pid}/mountinfo`, 'utf8'), `${dir}/sub`, 'and a mount of its own below it');
   const r = await runAgent('Filesystem', [...args, 'stop']);
-  t.equal(r.exitCode, 0, 'stop succeeds: nothing here holds it');
+  t.equal(r.exitCode, 0, `stop succeeds: ${r.stderr}`);
   t.same(mountsUnder(dir), []);
-  t.match(r.stderr, new RegExp(`WARNING: ${img.device} is unmounted here but still mounted on ${dir} in the mount namespace of PID ${copy.pid}`));
-  t.notOk(exited(copy), 'the namespace\'s process is not ours to signal');
-  copy.kill('SIGKILL');
-  t.ok(await waitExit(copy, 5000));
+  t.match(r.stderr, new RegExp(`WARNING: ${img.device} is unmounted here but still mounted on ${dir} in the mount namespace of PID ${copy.pid}; unmounting it there`));
+  t.same(copiesIn(copy, img.device), [], 'the copy is gone from that namespace');
+  t.notOk(exited(copy), 'the namespace\'s process held nothing and was not signalled');
+  t.ok(await deviceFree(img.device), 'the device opens exclusively (as fsck and a DRBD demote need)');
+});
+
+t.test('a process in the other namespace holds a file open there: handled as a holder here would be', async (t) => {
+  const img = await createLoopImage(scratch, 'ext4', 'nshold');
+  images.push(img);
+  const dir = join(scratch, 'nshold');
+  const args = [img.device, dir, 'ext4'];
+  t.equal((await runAgent('Filesystem', [...args, 'start'])).exitCode, 0);
+  // One bystander in the namespace (cwd /), one process there with a file on the copy open.
+  const bystander = await privateNamespace('sleep 600 & exec 3>>"$1/held-open"; exec sleep 600', dir);
+  t.ok(await waitHolding(bystander, `${dir}/held-open`), 'the process in the namespace holds the file on its copy');
+
+  // force_unmount=false: nothing is killed; stop fails within its bound, naming the namespace and the holder.
+  let r = await runOcf('Filesystem', 'stop', { device: img.device, directory: dir, fstype: 'ext4', force_unmount: 'false' }, { env: { OCF_RESKEY_CRM_meta_timeout: '4000' } });
+  t.equal(r.exitCode, 1, 'stop fails: the copy is busy');
+  t.match(r.stderr, new RegExp(`could not unmount ${dir} in the mount namespace of PID ${bystander.pid} in time: .*still held by PID ${bystander.pid}`), r.stderr);
+  t.same(mountsUnder(dir), [], 'unmounted here all the same');
+  t.notOk(exited(bystander), 'force_unmount=false: not signalled');
+
+  t.notOk(await deviceFree(img.device), 'the device is still in use (the check can fail)');
+  // heartbeat retries the stop; with the default force_unmount the holder there is ended like one here; the device is free.
+  r = await runAgent('Filesystem', [...args, 'stop']);
+  t.equal(r.exitCode, 0, `stop: ${r.stderr}`);
+  t.match(r.stderr, new RegExp(`PID ${bystander.pid} holds ${dir} in the mount namespace of PID ${bystander.pid}: fd 3 ${dir}/held-open`));
+  t.ok(await waitExit(bystander, 5000), 'the holder was ended');
+  t.ok(await deviceFree(img.device), 'the device opens exclusively');
 });

@@ -77,12 +77,21 @@ t.test('start refuses a datadir on the root filesystem when the HA config mounts
 t.test('bad input: unreadable config, missing binary, loose credentials file, test_passwd, shell metacharacters', async (t) => {
   const box = await makeSandbox('bad');
   const cases: [string, () => ReturnType<typeof runAgent>, number, RegExp][] = [
-    ['missing config (v1 start): not on this node', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'start']), 5, /cannot read option file .*nope\.cnf: ENOENT \(does not exist on this node\)/],
-    ['config is a directory', () => runOcf('mysqld', 'start', { config: box.root }), 6, /cannot read option file .*: EISDIR/],
+    ['missing config (v1 start): not on this node', () => runAgent('mysqld', [`${box.root}/nope.cnf`, 'start']), 5, /cannot read option file .*nope\.cnf: it does not exist \(ENOENT\) on this node/],
+    ['not an option file (mysqld /etc/passwd start): named with its line, before the datadir', () => runAgent('mysqld', ['/etc/passwd', 'start']), 6, /^mysqld: option file \/etc\/passwd line 1: .* comes before any \[group\] header/],
+    ['malformed group header, datadir empty: the config is named, not the datadir', () => {
+      writeFileSync(`${box.root}/unclosed.cnf`, `# ok\n[mysqld\ndatadir = ${box.root}/empty\n`);
+      return runOcf('mysqld', 'start', { config: `${box.root}/unclosed.cnf` });
+    }, 6, /option file .*unclosed\.cnf line 2: group header "\[mysqld" has no closing "\]"/],
+    ['!include without a file name', () => {
+      writeFileSync(`${box.root}/bare-include.cnf`, `${readFileSync(box.config, 'utf8')}!include\n`);
+      return runOcf('mysqld', 'start', { config: `${box.root}/bare-include.cnf` });
+    }, 6, /bare-include\.cnf line \d+: !include without a file name/],
+    ['config is a directory', () => runOcf('mysqld', 'start', { config: box.root }), 6, /cannot read option file .*: it is a directory, not a file \(EISDIR\)/],
     ['config includes a missing file', () => {
       writeFileSync(`${box.root}/inc.cnf`, `[mysqld]\n!include ${box.root}/missing-include.cnf\n`);
       return runOcf('mysqld', 'start', { config: `${box.root}/inc.cnf` });
-    }, 5, /missing-include\.cnf: ENOENT/],
+    }, 5, /missing-include\.cnf: it does not exist \(ENOENT\)/],
     ['missing binary', () => runOcf('mysqld', 'start', { ...box.ocfParams, binary: '/usr/sbin/no-such-mysqld' }), 5, /server binary \/usr\/sbin\/no-such-mysqld not found/],
     ['missing binary (validate-all)', () => runOcf('mysqld', 'validate-all', { ...box.ocfParams, binary: '/nonexistent/mysqld' }), 5, /not found/],
     ['credentials file mode 0644', () => {

@@ -60,7 +60,7 @@ t.test('option values: quotes, escapes, end comments (my_default.c rules)', asyn
 });
 
 t.test('lines: groups, options, bare options, directives, comments', async (t) => {
-  t.same(parseOptionFileText('# c\n; c\n[MySQLd]\nskip-networking\nport = 3307\n!include /a.cnf\n!includedir /b/\n[ broken'), [
+  t.same(parseOptionFileText('# c\n; c\n[MySQLd]\nskip-networking\nport = 3307\n!include /a.cnf\n!includedir /b/\n!unknown x'), [
     { kind: 'group', group: 'mysqld', line: 3 },
     { kind: 'option', name: 'skip_networking', value: undefined, line: 4 },
     { kind: 'option', name: 'port', value: '3307', line: 5 },
@@ -109,7 +109,6 @@ t.test("the tutorial's my.cnf (CentOS 6 default + log-bin, server-id)", async (t
 
 t.test('edge cases: later groups override earlier ones, skip- turns options off, versioned groups ignored', async (t) => {
   const entries = readOptionFiles([`${FIXTURES}edge-cases.cnf`]);
-  t.notOk(entries.some((e) => e.name === 'option_before_any_group'), 'options before any group header are ignored');
   const server = effectiveOptions(entries, SERVER_GROUPS);
   const expected: [string, string | undefined][] = [
     ['datadir', '/srv/my data'],
@@ -133,19 +132,31 @@ t.test('edge cases: later groups override earlier ones, skip- turns options off,
 t.test('includes: relative paths, *.cnf only in name order, missing files are errors, loops are bounded', async (t) => {
   const files = {
     '/etc/my.cnf': '[mysqld]\ndatadir=/a\n!include extra.cnf\n!includedir /etc/my.cnf.d\nport=1\n',
-    '/etc/extra.cnf': 'orphan=1\n[mysqld]\ndatadir=/b\n',
+    '/etc/extra.cnf': '[mysqld]\ndatadir=/b\n',
     '/etc/my.cnf.d/20-z.cnf': '[mysqld]\ndatadir=/d\n',
     '/etc/my.cnf.d/10-a.cnf': '[mysqld]\ndatadir=/c\nport=2\n',
     '/etc/my.cnf.d/README': '[mysqld]\ndatadir=/not-a-cnf\n',
   };
   const entries = readOptionFiles(['/etc/my.cnf'], memory(files));
   t.same(entries.filter((e) => e.name === 'datadir').map((e) => e.value), ['/a', '/b', '/c', '/d']);
-  t.notOk(entries.some((e) => e.name === 'orphan'), 'an included file starts outside any group');
+  t.throws(() => readOptionFiles(['/etc/my.cnf'], memory({ ...files, '/etc/extra.cnf': 'orphan=1\n[mysqld]\n' })), /extra\.cnf line 1/, 'an included file starts outside any group');
   const server = effectiveOptions(entries, SERVER_GROUPS);
   t.equal(server.get('datadir'), '/d');
   t.equal(server.get('port'), '1', 'a line after the includes overrides them');
   t.throws(() => readOptionFiles(['/etc/my.cnf'], memory({ '/etc/my.cnf': '!include /nope.cnf\n' })), /cannot read option file \/nope\.cnf/);
-  t.throws(() => readOptionFiles(['/nope.cnf'], memory({})), /cannot read option file \/nope\.cnf: ENOENT/);
+  t.throws(() => readOptionFiles(['/nope.cnf'], memory({})), /cannot read option file \/nope\.cnf: it does not exist \(ENOENT\)/);
   t.same(readOptionFiles(['/nope.cnf'], memory({}), { optional: true }), [], 'an absent default file is skipped');
   t.throws(() => readOptionFiles(['/loop.cnf'], memory({ '/loop.cnf': '!include /loop.cnf\n' })), /nest deeper/);
+});
+
+t.test('lines the server refuses are errors naming file and line (my_print_defaults: "Fatal error in defaults handling")', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['passwd', 'root:x:0:0:root:/root:/bin/bash\n', /^option file \/c\/passwd line 1: .*before any \[group\] header/],
+    ['unclosed', '# x\n[mysqld\ndatadir=/x\n', /^option file \/c\/unclosed line 2: group header "\[mysqld" has no closing "\]"/],
+    ['include', '[mysqld]\n!include\n', /^option file \/c\/include line 2: !include without a file name/],
+  ];
+  for (const [name, text, message] of cases) {
+    t.throws(() => readOptionFiles([`/c/${name}`], memory({ [`/c/${name}`]: text })), { name: 'OptionFileError', message }, name);
+  }
+  t.throws(() => readOptionFiles(['/c/top'], memory({ '/c/top': '[mysqld]\n!include /c/bad\n', '/c/bad': 'x=1\n' })), { message: /^option file \/c\/bad line 1:/ }, 'in an included file too');
 });

@@ -54,3 +54,10 @@ t.test('defaults, types and checks', async (t) => {
     t.throws(() => resolveParams(definition, given), { message }, JSON.stringify(given));
   }
 });
+
+t.test('a v1 argument that is present but empty is refused, not defaulted (issue 15)', async (t) => {
+  for (const args of [[''], ['/dev/sdb1', ''], ['/dev/sdb1', '/data', '']]) {
+    t.throws(() => paramsFromV1Args(definition, args), InvalidParameterError, JSON.stringify(args));
+  }
+  t.throws(() => paramsFromV1Args({ ...definition, parseV1: () => ({}) }, ['']), { message: /argument 1 \(device\) is empty/ }, 'also for agents that parse v1 themselves');
+});
