@@ -17,7 +17,15 @@ export const REGRESSIONS: Record<string, readonly Regression[]> = {
     { name: 'empty resource name (a stray drbddisk:: in haresources) is refused, not "all"', case: { mode: 'v1', args: [''], action: 'start' } },
     { name: 'empty resource name, stop', case: { mode: 'v1', args: [''], action: 'stop' } },
   ],
-  Filesystem: [],
+  Filesystem: [
+    // Fuzzer, seed 15303: a directory bind-mounted onto itself was mounted, then not recognised (a trailing "/" in the
+    // bind root), so start failed *and* left the mount; the stop that followed did not take it off either.
+    { name: 'directory bound onto itself: start, status and stop agree', case: { mode: 'ocf', env: { OCF_RESKEY_device: '{{scratch}}/mnt', OCF_RESKEY_directory: '{{scratch}}/mnt', OCF_RESKEY_options: 'bind' }, action: 'start' } },
+    // Fuzzer, seed 15303: a path component longer than NAME_MAX made mkdir throw ENAMETOOLONG, reported as "internal error".
+    { name: 'mount point that cannot be created (name too long) is a parameter error', case: { mode: 'v1', args: ['{{scratch}}/src', `{{scratch}}/${'x'.repeat(300)}`, 'none', 'bind'], action: 'start' } },
+    // Fuzzer, seed 15303: the loop device mounted over the directory that holds its own image (and the rig's state), then stopped.
+    { name: 'mounted over the directory that holds the image', case: { mode: 'v1', args: ['{{dev}}', '{{scratch}}/.', 'ext4'], action: 'start' } },
+  ],
   mysqld: [
     // Same mechanism as drbddisk's: an empty option file name meant "the default files", and a start there starts the host's MariaDB.
     { name: 'empty option file argument is refused, not the default my.cnf', case: { mode: 'v1', args: [''], action: 'start' } },

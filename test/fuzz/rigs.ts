@@ -140,6 +140,10 @@ export async function filesystemRigs(count: number): Promise<Rigs> {
     for (let w = 0; w < count; w++) {
       const dir = makeScratchDir('fuzz-fs');
       dirs.push(dir);
+      // Locks and logs outside the scratch directory: a case may mount over all of it, and an
+      // agent whose lock file sits on the filesystem it unmounts holds it busy itself.
+      const state = makeScratchDir('fuzz-fs-state');
+      dirs.push(state);
       const image = await createLoopImage(dir, 'ext4', `fz${w}${process.pid}`.slice(0, 12));
       images.push(image);
       mkdirSync(`${dir}/mnt`);
@@ -157,7 +161,7 @@ export async function filesystemRigs(count: number): Promise<Rigs> {
           .filter((m) => m.source === image.device || m.point === dir || m.point.startsWith(`${dir}/`));
       workers.push({
         atoms: { dev: image.device, uuid: image.uuid, label: image.label, scratch: dir },
-        env: haEnv(dir),
+        env: haEnv(state),
         snapshot: async () => JSON.stringify(ours().map((m) => `${m.point} ${m.fstype} ${m.source}`)),
         restore: async () => {
           for (let round = 0; round < 5 && ours().length; round++) for (const m of ours().reverse()) await execa('umount', [m.point], { reject: false });
