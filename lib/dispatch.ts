@@ -4,7 +4,7 @@ import { LSB_STATUS, OCF } from './exit-codes.ts';
 import { acquireResourceLock } from './lock.ts';
 import { log } from './log.ts';
 import { helpText, metadataXml } from './metadata.ts';
-import { paramsFromOcfEnv, paramsFromV1Args, resolveParams } from './params.ts';
+import { paramsFromOcfEnv, paramsFromV1Args, quote, resolveParams } from './params.ts';
 import { statusLine } from './status-text.ts';
 import { writeStderr, writeStdout } from './stdio.ts';
 
@@ -67,7 +67,7 @@ export async function runAgent(definition: AgentDefinition, argv: readonly strin
   }
   const mode = detectMode(args, env);
   if (action === undefined || !(mode === 'ocf' ? OCF_ACTIONS : V1_ACTIONS).includes(action)) {
-    io.stderr(`${definition.name}: ${action === undefined ? 'no action given' : `unknown action ${JSON.stringify(action)}`}\n${usage(definition)}`);
+    io.stderr(`${definition.name}: ${action === undefined ? 'no action given' : `unknown action ${quote(action)}`}\n${usage(definition)}`);
     // OCF: an action we do not implement; LSB: an invalid argument.
     return mode === 'ocf' ? OCF.ERR_UNIMPLEMENTED : OCF.ERR_ARGS;
   }

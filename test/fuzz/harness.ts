@@ -168,6 +168,9 @@ export function judge(definition: AgentDefinition, c: FuzzCase, argvText: string
   const both = `${result.stdout}\n${result.stderr}`;
   if (/internal error/i.test(both)) problems.push('says "internal error"');
   if (STACK.test(both)) problems.push('prints a stack trace');
+  // A value's control characters must not reach the operator's terminal or the log raw (ESC sequences, a CR that hides the line).
+  const control = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.exec(both);
+  if (control) problems.push(`prints the control character ${JSON.stringify(control[0])}`);
   const informational = allowed.length === 1 && allowed[0] === OCF.SUCCESS;
   if (!informational) {
     const errLines = withoutUsage(result.stderr);

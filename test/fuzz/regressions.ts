@@ -29,5 +29,8 @@ export const REGRESSIONS: Record<string, readonly Regression[]> = {
   mysqld: [
     // Same mechanism as drbddisk's: an empty option file name meant "the default files", and a start there starts the host's MariaDB.
     { name: 'empty option file argument is refused, not the default my.cnf', case: { mode: 'v1', args: [''], action: 'start' } },
+    // Fuzzer, seed 15304: a control character in a value reached the message raw (lib/params.ts now refuses C0 controls and DEL).
+    { name: 'control character in the option file name is refused, and quoted', case: { mode: 'v1', args: ['{{cnf}}/a\x18b'], action: 'start' } },
+    { name: 'ESC in an OCF value', case: { mode: 'ocf', env: { OCF_RESKEY_config: '{{cnf}}', OCF_RESKEY_test_credentials_file: '\x1b[2J' }, action: 'monitor' } },
   ],
 };
