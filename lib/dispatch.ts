@@ -124,7 +124,9 @@ function permissionProblem(error: unknown): PermissionError | undefined {
 function reportFailure(definition: AgentDefinition, mode: Mode, isStatus: boolean, thrown: unknown, io: AgentIo): number {
   const error = permissionProblem(thrown) ?? thrown;
   const known = error instanceof AgentError;
-  const message = known ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  const raw = known ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  // One line, whatever a value or a tool's stderr held: control characters escaped (an ESC would rewrite the terminal).
+  const message = raw.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => quote(c).slice(1, -1));
   if (!known && error instanceof Error && error.stack) log.debug(error.stack);
   if (mode === 'ocf') io.stderr(`ocf-exit-reason:${message}\n`);
   else io.stderr(`${definition.name}: ${message}\n`);

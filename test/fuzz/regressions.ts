@@ -11,7 +11,12 @@ export interface Regression {
 }
 
 export const REGRESSIONS: Record<string, readonly Regression[]> = {
-  IPaddr: [],
+  IPaddr: [
+    // Fuzzer, seed 15301: a DEL inside the v1 argument reached the usage message raw (JSON.stringify leaves it);
+    // lib/dispatch.ts now escapes every control character of a message.
+    { name: 'DEL in a misplaced broadcast field is escaped in the message', case: { mode: 'v1', args: ['198.18.0.5/24/198.18.0.5a\x7fb:fz/198.18.0.255'], action: 'start' } },
+    { name: 'ESC in the address', case: { mode: 'v1', args: ['198.18.0.5\x1b[2J/24/eth1'], action: 'status' } },
+  ],
   drbddisk: [
     // Fuzzer, seed 15302: an empty resource name fell back to the default "all" and tried to promote every resource.
     { name: 'empty resource name (a stray drbddisk:: in haresources) is refused, not "all"', case: { mode: 'v1', args: [''], action: 'start' } },
