@@ -1,9 +1,9 @@
 import { execa } from 'execa';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DrbdDouble, type DrbdVersion } from '../rig/drbd-double.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
-import { destroySandboxes, makeSandbox, MYSQL_UID_GID, serverPidsOn } from '../rig/mariadb.ts';
+import { destroySandboxes, makeSandbox, MYSQL_UID_GID } from '../rig/mariadb.ts';
 import { createLan, type Lan } from '../rig/netns.ts';
 import type { WorkerRig } from './harness.ts';
 
@@ -176,6 +176,40 @@ export async function filesystemRigs(count: number): Promise<Rigs> {
 }
 
 /**
+ * mariadbd/mysqld processes whose working directory *is* `dir` (same device and inode): a server in
+ * another test's private root whose datadir is also called /var/lib/mysql is not on this one.
+ */
+function serversIn(dir: string): number[] {
+  let target;
+  try {
+    target = statSync(dir);
+  } catch {
+    return [];
+  }
+  return serverPidsOnAnyPath().filter((pid) => {
+    try {
+      const cwd = statSync(`/proc/${pid}/cwd`);
+      return cwd.dev === target.dev && cwd.ino === target.ino;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function serverPidsOnAnyPath(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (/\/(mariadbd|mysqld)( \(deleted\))?$/.test(readlinkSync(`/proc/${name}/exe`))) pids.push(Number(name));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids;
+}
+
+/**
  * mysqld: one sandbox whose datadir is *not* initialised (the agent never
  * initialises one, so no start can start a server), a malformed option
  * file, a credentials file. Shared by the workers: nothing here changes.
@@ -193,7 +227,7 @@ export async function mysqldRigs(count: number): Promise<Rigs> {
   chownSync(emptyDir, uid, gid);
   // Servers that run before the fuzzing starts (other tests' own) are not ours to judge; only new ones on these datadirs are.
   const watched = [box.datadir, emptyDir, '/var/lib/mysql'];
-  const servers = () => watched.map((d) => `${d}: ${serverPidsOn(d).sort().join(' ')}`).join('; ');
+  const servers = () => watched.map((d) => `${d}: ${serversIn(d).sort().join(' ')}`).join('; ');
   const initial = servers();
   const workers = Array.from({ length: count }, (_, w) => {
     const dir = `${box.root}/w${w}`;
@@ -205,7 +239,7 @@ export async function mysqldRigs(count: number): Promise<Rigs> {
       restore: async () => {
         // A server that the fuzzing started (it is not in the initial list): ours to end.
         if (servers() === initial) return;
-        for (const d of watched) for (const pid of serverPidsOn(d)) if (!initial.includes(String(pid))) process.kill(pid, 'SIGKILL');
+        for (const d of watched) for (const pid of serversIn(d)) if (!initial.includes(String(pid))) process.kill(pid, 'SIGKILL');
       },
     };
     return rig;
