@@ -256,7 +256,9 @@ async function releaseForeignCopies(ctx: AgentContext, majorMinor: string, sourc
 function statusFilePath(ctx: AgentContext, directory: string): string {
   const prefix = ctx.params.get('statusfile_prefix') || DEFAULT_STATUSFILE_PREFIX;
   const clone = ctx.env.OCF_RESKEY_CRM_meta_clone ? `_${ctx.env.OCF_RESKEY_CRM_meta_clone}` : '';
-  return `${directory}/${prefix}${ctx.env.OCF_RESOURCE_INSTANCE ?? ''}${clone}_${hostName()}`;
+  // The instance name is one file name: a "/" in it (run by hand) must not lead the write outside the mount.
+  const instance = (ctx.env.OCF_RESOURCE_INSTANCE ?? '').replace(/\//g, '_');
+  return `${directory}/${prefix}${instance}${clone}_${hostName()}`;
 }
 
 async function stop(ctx: AgentContext): Promise<void> {

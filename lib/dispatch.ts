@@ -40,9 +40,12 @@ function usage(definition: AgentDefinition): string {
     `       ${definition.name} --help\n`;
 }
 
+const MAX_ACTION_TIMEOUT_MS = 24 * 3600 * 1000;
+
 function actionTimeoutMs(definition: AgentDefinition, action: string, env: NodeJS.ProcessEnv): number {
   const fromCrm = Number.parseInt(env.OCF_RESKEY_CRM_meta_timeout ?? '', 10);
-  if (fromCrm > 0) return fromCrm;
+  // At most a day: a timer beyond 2^31 ms fires at once (Node and Bun clamp it to 1 ms), so every command "timed out".
+  if (fromCrm > 0) return Math.min(fromCrm, MAX_ACTION_TIMEOUT_MS);
   const t = definition.timeouts;
   const seconds = action === 'start' ? t.start : action === 'stop' ? t.stop : t.monitor;
   return seconds * 1000;

@@ -29,11 +29,13 @@ const SEGMENTS = [
   'x'.repeat(300), `${'d/'.repeat(600)}d`, 'mnt\nx', 'mnt;x', '$(reboot)', 'mnt\x01', '\u00e9', '{{xff}}', 'mnt{{xc3}}', 'mnt/../src/..',
 ];
 const directory = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('{{scratch}}/mnt') },
   { weight: 6, arbitrary: fc.constantFrom(...SEGMENTS).map((s) => `{{scratch}}/${s}`) },
   { weight: 1, arbitrary: fc.constantFrom('/', '//', '/.', '/./', '/..', '/../', '/tmp/..') },
   { weight: 2, arbitrary: fc.constantFrom(...HOSTILE.filter((h) => !h.startsWith('/'))) },
 );
 const device = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('{{dev}}', 'LABEL={{label}}', '{{scratch}}/src') },
   { weight: 6, arbitrary: fc.constantFrom(...ATOMS.slice(0, 13)) },
   { weight: 2, arbitrary: fc.constantFrom(...HOSTILE.filter((h) => !h.startsWith('/'))) },
   { weight: 1, arbitrary: fc.constantFrom(...SEGMENTS).map((s) => `{{scratch}}/${s}`) },

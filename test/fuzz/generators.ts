@@ -232,7 +232,7 @@ const OCF_EXTRAS: Record<string, fc.Arbitrary<Template>> = {
   OCF_CHECK_LEVEL: fc.oneof(fc.constantFrom('0', '10', '20', '5', '-1', 'x'), hostile()),
   OCF_RESKEY_CRM_meta_interval: fc.constantFrom('0', '10000', '', 'x'),
   OCF_RESKEY_CRM_meta_timeout: fc.oneof(fc.constantFrom('20000', '1', '0', '-5', '1500', 'abc', '99999999999999999999')),
-  OCF_RESOURCE_INSTANCE: fc.oneof(fc.constantFrom('fuzz', 'res:0'), hostile()),
+  OCF_RESOURCE_INSTANCE: fc.oneof(fc.constantFrom('fuzz', 'res:0', '../../x', '/../../../x', 'a/b'), hostile()),
   OCF_RESKEY_CRM_meta_clone: fc.constantFrom('0', '1', ''),
   OCF_RESKEY_CRM_meta_clone_max: fc.constantFrom('2', ''),
   OCF_RESKEY_no_such_parameter: hostile(),

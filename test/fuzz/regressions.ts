@@ -30,6 +30,12 @@ export const REGRESSIONS: Record<string, readonly Regression[]> = {
     { name: 'mount point that cannot be created (name too long) is a parameter error', case: { mode: 'v1', args: ['{{scratch}}/src', `{{scratch}}/${'x'.repeat(300)}`, 'none', 'bind'], action: 'start' } },
     // Fuzzer, seed 15303: the loop device mounted over the directory that holds its own image (and the rig's state), then stopped.
     { name: 'mounted over the directory that holds the image', case: { mode: 'v1', args: ['{{dev}}', '{{scratch}}/.', 'ext4'], action: 'start' } },
+    // Fuzzer, seed 1444291349: OCF_RESKEY_CRM_meta_timeout beyond 2^31 ms made every timer fire at once (Node/Bun clamp
+    // it to 1 ms): blkid and mount "did not finish", plus TimeoutOverflowWarning lines on stderr. Now capped at a day.
+    { name: 'a CRM timeout too large for a timer', case: { mode: 'ocf', env: { OCF_RESKEY_device: '{{dev}}', OCF_RESKEY_directory: '{{scratch}}/mnt', OCF_RESKEY_CRM_meta_timeout: '99999999999999999999' }, action: 'start' } },
+    // Monitor depth 20 built the status file name from OCF_RESOURCE_INSTANCE as given: "/../../x" wrote x_<host> beside
+    // the mount point (found by hand while widening the fuzzer's OCF variables; the start → monitor → stop sequence checks it).
+    { name: 'monitor depth 20 writes inside the mount whatever OCF_RESOURCE_INSTANCE says', case: { mode: 'ocf', env: { OCF_RESKEY_device: '{{scratch}}/src', OCF_RESKEY_directory: '{{scratch}}/mnt', OCF_RESKEY_options: 'bind', OCF_RESKEY_fstype: 'none', OCF_CHECK_LEVEL: '20', OCF_RESOURCE_INSTANCE: '/../../x' }, action: 'start' } },
   ],
   mysqld: [
     // Same mechanism as drbddisk's: an empty option file name meant "the default files", and a start there starts the host's MariaDB.

@@ -127,6 +127,14 @@ export function drbddiskRigs(count: number): Rigs {
   return { workers, destroy: async () => doubles.forEach((d) => d.cleanup()) };
 }
 
+function plainFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** Filesystem: an ext4 loop image per worker, a scratch directory with mnt/ and src/ (a bind source). */
 export async function filesystemRigs(count: number): Promise<Rigs> {
   const images: LoopImage[] = [];
@@ -149,6 +157,7 @@ export async function filesystemRigs(count: number): Promise<Rigs> {
       mkdirSync(`${dir}/mnt`);
       mkdirSync(`${dir}/src`);
       writeFileSync(`${dir}/file`, 'not a directory\n');
+      const initialFiles = plainFiles(dir);
       const ours = () =>
         readFileSync('/proc/self/mountinfo', 'utf8')
           .split('\n')
@@ -162,9 +171,15 @@ export async function filesystemRigs(count: number): Promise<Rigs> {
       workers.push({
         atoms: { dev: image.device, uuid: image.uuid, label: image.label, scratch: dir },
         env: haEnv(state),
-        snapshot: async () => JSON.stringify(ours().map((m) => `${m.point} ${m.fstype} ${m.source}`)),
+        // Mounts, and the plain files beside the mount points (a status file written outside its mount would land there).
+        // (Not while something is mounted on the scratch directory itself: then a monitor's own status file is in the listing.)
+        snapshot: async () => {
+          const mounts = ours();
+          return JSON.stringify({ mounts: mounts.map((m) => `${m.point} ${m.fstype} ${m.source}`), files: mounts.some((m) => m.point === dir) ? 'covered' : plainFiles(dir) });
+        },
         restore: async () => {
           for (let round = 0; round < 5 && ours().length; round++) for (const m of ours().reverse()) await execa('umount', [m.point], { reject: false });
+          for (const name of plainFiles(dir)) if (!initialFiles.includes(name)) rmSync(`${dir}/${name}`, { force: true });
         },
       });
     }
