@@ -58,6 +58,8 @@ function checkValue(spec: ParamSpec, value: string): string | undefined {
   }
   const control = CONTROL_CHARACTER.exec(value);
   if (control) return `contains the control character ${quote(control[0])}`;
+  // Bytes that are not UTF-8 arrive as U+FFFD: acting on the decoded name would act on another file or resource.
+  if (value.includes('\ufffd')) return 'is not valid UTF-8 (or contains U+FFFD)';
   if (spec.type === 'integer' && !/^-?\d+$/.test(value)) return `must be a whole number, got ${quote(value)}`;
   if (spec.type === 'boolean' && parseBoolean(value) === undefined) return `must be true or false, got ${quote(value)}`;
   return spec.check?.(value);

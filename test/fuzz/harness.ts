@@ -205,6 +205,13 @@ export async function runCase(definition: AgentDefinition, c: FuzzCase, rig: Wor
   const result = await runBytes(argv, env, rig);
   const argvText = argv.map((a) => a.toString('utf8'));
   const problems = judge(definition, c, argvText, result);
+  // A value that is not UTF-8 reaches the agent as U+FFFD: it could only act on another name than the one given.
+  const paramBytes = c.mode === 'v1' ? argv.slice(1, -1) : env.filter(([k]) => definition.params.some((p) => k === `OCF_RESKEY_${p.name}`)).map(([, v]) => v);
+  const action = argvText.at(-1) ?? '';
+  const decides = allowedExitCodes(effectiveMode(c), action, argvText.slice(1)).length > 1;
+  if (decides && paramBytes.some((b) => !isUtf8(b)) && ![OCF.ERR_ARGS, OCF.ERR_CONFIGURED].includes(result.exitCode as 2 | 6)) {
+    problems.push(`a parameter that is not valid UTF-8 was accepted (exit ${result.exitCode})`);
+  }
   let after = await rig.snapshot();
   if (result.ms > CALL_LIMIT_MS) {
     // Slow once can be the shared machine (other tests, other helpers); slow twice in a row is the agent.

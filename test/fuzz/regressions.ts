@@ -18,11 +18,16 @@ export const REGRESSIONS: Record<string, readonly Regression[]> = {
     { name: 'ESC in the address', case: { mode: 'v1', args: ['198.18.0.5\x1b[2J/24/eth1'], action: 'status' } },
   ],
   drbddisk: [
+    // Fuzzer (seed 442791380, on Filesystem): a byte that is not UTF-8 became U+FFFD and the agent went on with another name.
+    { name: 'resource name with a byte that is not UTF-8', case: { mode: 'ocf', env: { OCF_RESKEY_drbd_resource: 'r0{{xff}}' }, action: 'stop' } },
     // Fuzzer, seed 15302: an empty resource name fell back to the default "all" and tried to promote every resource.
     { name: 'empty resource name (a stray drbddisk:: in haresources) is refused, not "all"', case: { mode: 'v1', args: [''], action: 'start' } },
     { name: 'empty resource name, stop', case: { mode: 'v1', args: [''], action: 'stop' } },
   ],
   Filesystem: [
+    // Fuzzer, seed 442791380: a device path with a byte that is not UTF-8 was decoded to U+FFFD and looked up under that name.
+    { name: 'device path that is not UTF-8 is refused as a parameter', case: { mode: 'ocf', env: { OCF_RESKEY_device: '{{scratch}}/mnt{{xc3}}', OCF_RESKEY_directory: '{{scratch}}/mnt' }, action: 'start' } },
+    { name: 'mount point that is not UTF-8 (would be created under another name)', case: { mode: 'v1', args: ['{{scratch}}/src', '{{scratch}}/mnt{{xff}}', 'none', 'bind'], action: 'start' } },
     // Fuzzer, seed 15303: a directory bind-mounted onto itself was mounted, then not recognised (a trailing "/" in the
     // bind root), so start failed *and* left the mount; the stop that followed did not take it off either.
     { name: 'directory bound onto itself: start, status and stop agree', case: { mode: 'ocf', env: { OCF_RESKEY_device: '{{scratch}}/mnt', OCF_RESKEY_directory: '{{scratch}}/mnt', OCF_RESKEY_options: 'bind' }, action: 'start' } },
