@@ -7,11 +7,12 @@ import { drbddiskRigs, type Rigs } from './rigs.ts';
 
 // drbddisk, v1 and OCF, generated from its parameter table, against the
 // drbdadm double (rigs.ts: r0 promotable, r1 Outdated, r2 StandAlone, r3
-// down). A start that promotes is undone by its stop (harness.ts); any
-// other change of a role is a failure.
+// down, r4 Primary here). A start that promotes is undone by its stop
+// (harness.ts); a stop may demote (then the rig is restored); any other
+// change of a role is a failure.
 
 const ATOMS = ['r0', 'r1', 'r2', 'r3', 'r9', 'all', '{{conf}}', '/etc/drbd.conf', '0', '1', '2'];
-const FITS = { drbd_resource: ['r0', 'r1', 'r2', 'r3', 'r9', 'all'], drbdconf: ['{{conf}}', ''], peer_wait: ['0', '1'], demote_wait: ['0', '1'] };
+const FITS = { drbd_resource: ['r0', 'r1', 'r2', 'r3', 'r4', 'r9', 'all'], drbdconf: ['{{conf}}', ''], peer_wait: ['0', '1'], demote_wait: ['0', '1'] };
 const WORKERS = Number(process.env.FUZZ_WORKERS) || 3;
 
 const RIG = { atoms: ATOMS, fits: FITS };

@@ -9,12 +9,13 @@ import { ipaddrRigs, type Rigs } from './rigs.ts';
 // namespace with eth1 = 198.18.0.1/24 + fd00::1/64. The atoms are what
 // exists there (or plainly does not: eth9, 198.18.9.9 with no route). The
 // rig's own base addresses are never generated: a stop naming them would
-// rightly remove them. A start that adds an address is undone by its stop
-// (harness.ts).
+// rightly remove them. The rig holds two VIPs (198.18.0.9, fd00::9) that a
+// stop may release (and nothing else; rigs.ts puts them back). A start that
+// adds an address is undone by its stop (harness.ts).
 
 const ATOMS = ['198.18.0.5', '198.18.0.77', '198.18.9.9', 'fd00::5', 'fd00:9::9', 'fe80::5', '24', '16', '32', '64', '255.255.255.0', 'eth1', 'eth1:fz', 'eth9', 'lo', '198.18.0.255', '+', '-'];
 const FITS = {
-  ip: ['198.18.0.5', '198.18.0.77', '198.18.9.9', 'fd00::5', 'fd00:9::9', 'fe80::5'],
+  ip: ['198.18.0.5', '198.18.0.77', '198.18.9.9', 'fd00::5', 'fd00:9::9', 'fe80::5', '198.18.0.9', 'fd00::9'],
   cidr_netmask: ['24', '16', '32', '64', '255.255.255.0'],
   nic: ['eth1', 'eth9', 'lo'],
   iflabel: ['fz', '0', '1'],

@@ -40,6 +40,14 @@ function processesIn(ns: string): string[] {
 
 const BASE_V4 = '198.18.0.1/24';
 const BASE_V6 = 'fd00::1/64';
+/** VIPs the rig holds from the start (as a start would have added them), so that stop and status meet a held resource. */
+const HELD_V4 = '198.18.0.9/24';
+const HELD_V6 = 'fd00::9/64';
+
+async function holdVips(ns: string, present: readonly string[]): Promise<void> {
+  if (!present.includes(HELD_V4)) await execa('ip', ['-n', ns, 'addr', 'add', HELD_V4, 'dev', 'eth1', 'label', 'eth1:9']);
+  if (!present.includes(HELD_V6)) await execa('ip', ['-n', ns, 'addr', 'add', HELD_V6, 'dev', 'eth1', 'nodad']);
+}
 
 interface AddrInfo { ifname: string; addr_info: { family: string; local: string; prefixlen: number; label?: string }[] }
 
@@ -65,6 +73,7 @@ export async function ipaddrRigs(count: number): Promise<Rigs> {
         return (JSON.parse(stdout) as AddrInfo[]).flatMap((l) => l.addr_info.filter((a) => a.family === 'inet' || !a.local.startsWith('fe80:')).map((a) => ({ ifname: l.ifname, ...a })));
       };
       const pids = async () => processesIn(ns);
+      await holdVips(ns, []);
       workers.push({
         atoms: {},
         env: haEnv(dir),
@@ -78,10 +87,18 @@ export async function ipaddrRigs(count: number): Promise<Rigs> {
               // Gone.
             }
           }
-          const base = new Set([BASE_V4, BASE_V6, '127.0.0.1/8', '::1/128']);
-          for (const a of await addresses()) {
+          const base = new Set([BASE_V4, BASE_V6, HELD_V4, HELD_V6, '127.0.0.1/8', '::1/128']);
+          const present = await addresses();
+          for (const a of present) {
             if (!base.has(`${a.local}/${a.prefixlen}`)) await execa('ip', ['-n', ns, 'addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', a.ifname], { reject: false });
           }
+          await holdVips(ns, present.map((a) => `${a.local}/${a.prefixlen}`));
+        },
+        withoutTransient: (snapshot) => JSON.stringify((JSON.parse(snapshot) as { addresses: string[] }).addresses),
+        released: (before, after) => {
+          const b = JSON.parse(before) as { addresses: string[]; processes: string[] };
+          const a = JSON.parse(after) as { addresses: string[]; processes: string[] };
+          return a.addresses.every((x) => b.addresses.includes(x)) && a.processes.join() === b.processes.join();
         },
       });
     }
@@ -95,7 +112,7 @@ export async function ipaddrRigs(count: number): Promise<Rigs> {
 /**
  * drbddisk: the drbdadm double (8.3, 8.4, 9 across workers) on node master1 with
  *   r0 Secondary, UpToDate, connected: a start promotes it (then the stop must demote it);
- *   r1 Secondary, Outdated;  r2 Secondary, StandAlone;  r3 not up here.
+ *   r1 Secondary, Outdated;  r2 Secondary, StandAlone;  r3 not up here;  r4 Primary here (held).
  */
 export function drbddiskRigs(count: number): Rigs {
   const versions: DrbdVersion[] = ['8.4', '9', '8.3'];
@@ -106,6 +123,7 @@ export function drbddiskRigs(count: number): Rigs {
     d.defineResource('r1', { minor: 1 }).setRole('r1', 'master1', 'Secondary').setRole('r1', 'master2', 'Secondary').setDisk('r1', 'master1', 'Outdated');
     d.defineResource('r2', { minor: 2 }).setRole('r2', 'master1', 'Secondary').setRole('r2', 'master2', 'Secondary').setStandAlone('r2', 'master1');
     d.defineResource('r3', { minor: 3 }).setRole('r3', 'master2', 'Secondary');
+    d.defineResource('r4', { minor: 4 }).setRole('r4', 'master1', 'Primary').setRole('r4', 'master2', 'Secondary');
     writeFileSync(join(d.stateDir, 'drbd.conf'), '# the double does not read it; drbddisk checks that it exists\n');
   };
   const workers = Array.from({ length: count }, (_, w) => {
@@ -121,6 +139,14 @@ export function drbddiskRigs(count: number): Rigs {
       snapshot: async () =>
         JSON.stringify(readdirSync(resDir).sort().map((res) => [res, readdirSync(join(resDir, res)).sort().map((f) => `${f}=${readFileSync(join(resDir, res, f), 'utf8').trim()}`)])),
       restore: async () => setUp(d),
+      // A stop may only demote this node: role.master1 Primary → Secondary, nothing else.
+      released: (before, after) => {
+        const b = new Map(JSON.parse(before) as [string, string[]][]);
+        return (JSON.parse(after) as [string, string[]][]).every(([res, files]) => {
+          const was = b.get(res) ?? [];
+          return files.length === was.length && files.every((f, i) => f === was[i] || (was[i] === 'role.master1=Primary' && f === 'role.master1=Secondary'));
+        });
+      },
     };
     return rig;
   });
