@@ -45,7 +45,7 @@ t.test('heartbeat v1 arguments', async (t) => {
     [['fd00::5/129/eth1'], 6, /between 1 and 128/],
     [['fd00::5/64/eth1/fd00::ff'], 6, /broadcast "fd00::ff": IPv6 has no broadcast/],
     [[], 2, /no IP address given; usage: IPaddr ip\[\/bits-or-dotted-netmask/],
-    [[''], 6, /ip is required/],
+    [[''], 6, /argument 1 \(ip\) is empty/],
     [['198.18.0.5', '198.18.0.6'], 2, /expected one argument/],
     [['198.18.0.5/24/eth1/198.18.0.255/extra'], 2, /too many "\/" fields/],
   ];
