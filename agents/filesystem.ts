@@ -75,7 +75,8 @@ async function identify(r: Resource, timeoutMs: number, entries: readonly MountE
     );
     if (!container) return { kind: 'bind', source: real };
     const inside = container.mountPoint === '/' ? real : real.slice(container.mountPoint.length) || '/';
-    return { kind: 'bind', source: real, majorMinor: container.majorMinor, root: posix.join(container.root, inside) };
+    // No trailing slash: a directory bound onto itself is its own container afterwards (inside = "/").
+    return { kind: 'bind', source: real, majorMinor: container.majorMinor, root: trimTrailingSlashes(posix.join(container.root, inside)) };
   }
   if (!r.blockBacked || r.spec.kind === 'share') return { kind: 'share', source: r.device };
   return { kind: 'block', device: await resolveBlockDevice(r.spec, timeoutMs) };
@@ -140,13 +141,21 @@ async function start(ctx: AgentContext): Promise<void> {
 
   if (!existsSync(r.directory)) {
     log.info(`creating mount point ${r.directory}`);
-    mkdirSync(r.directory, { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(r.directory, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      // ENAMETOOLONG, ENOTDIR (a file on the way), EROFS, EACCES: the directory parameter cannot be a mount point here.
+      throw new InvalidParameterError('directory', `cannot create the mount point ${r.directory}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
   }
   const args = [...(r.fstype && r.fstype !== 'none' ? ['-t', r.fstype] : []), ...(r.options ? ['-o', r.options] : []), source, r.directory];
+  const before = new Set(mountsOn(entries, r.directory).map((e) => e.mountId));
   await run('mount', args, { timeoutMs: remainingMs(ctx) });
   const after = await identify(r, remainingMs(ctx), readMountinfo());
   if (!mountsOn(readMountinfo(), r.directory).some((e) => isOurs(e, after, r))) {
-    throw new GenericError(`mount ${args.join(' ')} succeeded but ${r.directory} does not show ${r.device} in /proc/self/mountinfo`);
+    // A failed start changes nothing: take off what this mount put there (a stop would not: it is not "ours").
+    for (const made of mountsOn(readMountinfo(), r.directory).filter((e) => !before.has(e.mountId)).reverse()) await run('umount', [made.mountPoint], { timeoutMs: remainingMs(ctx), allowFailure: true });
+    throw new GenericError(`mount ${args.join(' ')} succeeded but ${r.directory} does not show ${r.device} in /proc/self/mountinfo; unmounted it again`);
   }
   log.info(`mounted ${r.device} on ${r.directory}`);
 }
@@ -246,7 +255,9 @@ async function releaseForeignCopies(ctx: AgentContext, majorMinor: string, sourc
 function statusFilePath(ctx: AgentContext, directory: string): string {
   const prefix = ctx.params.get('statusfile_prefix') || DEFAULT_STATUSFILE_PREFIX;
   const clone = ctx.env.OCF_RESKEY_CRM_meta_clone ? `_${ctx.env.OCF_RESKEY_CRM_meta_clone}` : '';
-  return `${directory}/${prefix}${ctx.env.OCF_RESOURCE_INSTANCE ?? ''}${clone}_${hostName()}`;
+  // The instance name is one file name: a "/" in it (run by hand) must not lead the write outside the mount.
+  const instance = (ctx.env.OCF_RESOURCE_INSTANCE ?? '').replace(/\//g, '_');
+  return `${directory}/${prefix}${instance}${clone}_${hostName()}`;
 }
 
 async function stop(ctx: AgentContext): Promise<void> {

@@ -4,7 +4,7 @@ import { LSB_STATUS, OCF } from './exit-codes.ts';
 import { acquireResourceLock } from './lock.ts';
 import { log } from './log.ts';
 import { helpText, metadataXml } from './metadata.ts';
-import { paramsFromOcfEnv, paramsFromV1Args, resolveParams } from './params.ts';
+import { paramsFromOcfEnv, paramsFromV1Args, quote, resolveParams } from './params.ts';
 import { statusLine } from './status-text.ts';
 import { writeStderr, writeStdout } from './stdio.ts';
 
@@ -40,9 +40,12 @@ function usage(definition: AgentDefinition): string {
     `       ${definition.name} --help\n`;
 }
 
+const MAX_ACTION_TIMEOUT_MS = 24 * 3600 * 1000;
+
 function actionTimeoutMs(definition: AgentDefinition, action: string, env: NodeJS.ProcessEnv): number {
   const fromCrm = Number.parseInt(env.OCF_RESKEY_CRM_meta_timeout ?? '', 10);
-  if (fromCrm > 0) return fromCrm;
+  // At most a day: a timer beyond 2^31 ms fires at once (Node and Bun clamp it to 1 ms), so every command "timed out".
+  if (fromCrm > 0) return Math.min(fromCrm, MAX_ACTION_TIMEOUT_MS);
   const t = definition.timeouts;
   const seconds = action === 'start' ? t.start : action === 'stop' ? t.stop : t.monitor;
   return seconds * 1000;
@@ -67,7 +70,7 @@ export async function runAgent(definition: AgentDefinition, argv: readonly strin
   }
   const mode = detectMode(args, env);
   if (action === undefined || !(mode === 'ocf' ? OCF_ACTIONS : V1_ACTIONS).includes(action)) {
-    io.stderr(`${definition.name}: ${action === undefined ? 'no action given' : `unknown action ${JSON.stringify(action)}`}\n${usage(definition)}`);
+    io.stderr(`${definition.name}: ${action === undefined ? 'no action given' : `unknown action ${quote(action)}`}\n${usage(definition)}`);
     // OCF: an action we do not implement; LSB: an invalid argument.
     return mode === 'ocf' ? OCF.ERR_UNIMPLEMENTED : OCF.ERR_ARGS;
   }
@@ -124,7 +127,9 @@ function permissionProblem(error: unknown): PermissionError | undefined {
 function reportFailure(definition: AgentDefinition, mode: Mode, isStatus: boolean, thrown: unknown, io: AgentIo): number {
   const error = permissionProblem(thrown) ?? thrown;
   const known = error instanceof AgentError;
-  const message = known ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  const raw = known ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  // One line, whatever a value or a tool's stderr held: control characters escaped (an ESC would rewrite the terminal).
+  const message = raw.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => quote(c).slice(1, -1));
   if (!known && error instanceof Error && error.stack) log.debug(error.stack);
   if (mode === 'ocf') io.stderr(`ocf-exit-reason:${message}\n`);
   else io.stderr(`${definition.name}: ${message}\n`);

@@ -1,13 +1,18 @@
 import type { AgentDefinition, ParamSpec, Params } from './agent.ts';
 import { InvalidParameterError, UsageError } from './errors.ts';
 
+/** A value in double quotes with every control character escaped (JSON.stringify leaves DEL and C1 controls raw). */
+export function quote(value: string): string {
+  return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Characters a shell would act on. Values reach programs as argv, never a shell, but such a value is always a mistake or an attack. */
 const SHELL_METACHARACTERS = /[;&|`$<>(){}!*?\\'"\n\r\t\0\[\]]/;
 
 export function describeShellMetacharacter(value: string): string | undefined {
   const match = SHELL_METACHARACTERS.exec(value);
   if (!match) return undefined;
-  const shown = JSON.stringify(match[0]);
+  const shown = quote(match[0]);
   return `contains the shell metacharacter ${shown}`;
 }
 
@@ -43,13 +48,20 @@ export function paramsFromV1Args(definition: AgentDefinition, args: readonly str
   return given;
 }
 
+/** C0 controls, DEL and C1 controls: never part of a name or path anyone means, and raw in a message they rewrite the operator's terminal. */
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+
 function checkValue(spec: ParamSpec, value: string): string | undefined {
   if (!spec.allowShellMetacharacters) {
     const meta = describeShellMetacharacter(value);
     if (meta) return meta;
   }
-  if (spec.type === 'integer' && !/^-?\d+$/.test(value)) return `must be a whole number, got ${JSON.stringify(value)}`;
-  if (spec.type === 'boolean' && parseBoolean(value) === undefined) return `must be true or false, got ${JSON.stringify(value)}`;
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control) return `contains the control character ${quote(control[0])}`;
+  // Bytes that are not UTF-8 arrive as U+FFFD: acting on the decoded name would act on another file or resource.
+  if (value.includes('\ufffd')) return 'is not valid UTF-8 (or contains U+FFFD)';
+  if (spec.type === 'integer' && !/^-?\d+$/.test(value)) return `must be a whole number, got ${quote(value)}`;
+  if (spec.type === 'boolean' && parseBoolean(value) === undefined) return `must be true or false, got ${quote(value)}`;
   return spec.check?.(value);
 }
 
@@ -72,7 +84,7 @@ export function resolveParams(definition: AgentDefinition, given: Record<string,
       continue;
     }
     const problem = checkValue(spec, raw);
-    if (problem) throw new InvalidParameterError(spec.name, `${spec.name} ${JSON.stringify(raw)} ${problem}`);
+    if (problem) throw new InvalidParameterError(spec.name, `${spec.name} ${quote(raw)} ${problem}`);
     values.set(spec.name, raw);
   }
   return makeParams(values);

@@ -45,6 +45,10 @@ t.test('defaults, types and checks', async (t) => {
     [{ device: '$(reboot)', directory: '/data' }, /shell metacharacter "\$"/],
     [{ device: '/dev/sdb1', directory: '/data`id`' }, /shell metacharacter "`"/],
     [{ device: '/dev/sdb1', directory: '/da\nta' }, /shell metacharacter "\\n"/],
+    // Found by test/fuzz: other control characters reached messages raw.
+    [{ device: '/dev/sdb1\x1bc', directory: '/data' }, /control character "\\u001b"/],
+    [{ device: '/dev/sdb1', directory: '/da\x7fta' }, /control character "\\u007f"/],
+    [{ device: '/dev/sdb1', directory: '/da\ufffdta' }, /is not valid UTF-8/],
     [{ device: '/dev/sdb1', directory: '/data', count: 'many' }, /count "many" must be a whole number/],
     [{ device: '/dev/sdb1', directory: '/data', count: '0' }, /count "0" must be at least 1/],
     [{ device: '/dev/sdb1', directory: '/data', fast: 'perhaps' }, /fast "perhaps" must be true or false/],
