@@ -58,7 +58,7 @@ export async function ipaddrRigs(count: number): Promise<Rigs> {
   const workers: WorkerRig[] = [];
   const destroy = async () => {
     for (const lan of lans) await lan.destroy();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) await removeScratchDir(dir);
   };
   try {
     for (let w = 0; w < count; w++) {
