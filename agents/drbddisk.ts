@@ -33,20 +33,34 @@ const boundFrom = (ctx: AgentContext, param: string) => Math.min(Date.now() + ct
 async function start(ctx: AgentContext): Promise<void> {
   const adm = drbd(ctx);
   const res = adm.resource;
-  // Three independent reads: in parallel, each is a cold drbdadm run on the failover path.
-  const [roles, disks, connections] = await Promise.all([adm.roles(), adm.disks(), adm.connections()]);
-  if ('lines' in roles) {
-    if (roles.lines.every((l) => l.local === 'Primary')) return log.info(`${res} is already Primary`);
-    if (roles.lines.some((l) => l.local === 'Unconfigured')) throw new GenericError(`DRBD resource ${res} is not up on this node (Unconfigured); bring it up with drbdadm up ${res}`);
-  } else if (roles.call.failure?.kind === 'not-up') {
-    throw new GenericError(`DRBD resource ${res} is not up on this node (${roles.call.failure.text}); bring it up with drbdadm up ${res}`);
+  // One `drbdadm status` answers role, disk and connection where it is
+  // understood (a cold drbdadm run is the costliest step of this call);
+  // otherwise, or for "all", three separate reads, in parallel.
+  const known = res === 'all' ? undefined : await adm.state();
+  let disks: string[] | undefined;
+  let connections: string[] | undefined;
+  if (known) {
+    if (known.role === 'Primary') return log.info(`${res} is already Primary`);
+    if (known.role === 'Unconfigured') throw new GenericError(`DRBD resource ${res} is not up on this node${known.notUp ? ` (${known.notUp})` : ' (Unconfigured)'}; bring it up with drbdadm up ${res}`);
+    disks = known.disks;
+    connections = known.connections;
+  } else {
+    const [roles, diskLines, connectionLines] = await Promise.all([adm.roles(), adm.disks(), adm.connections()]);
+    if ('lines' in roles) {
+      if (roles.lines.every((l) => l.local === 'Primary')) return log.info(`${res} is already Primary`);
+      if (roles.lines.some((l) => l.local === 'Unconfigured')) throw new GenericError(`DRBD resource ${res} is not up on this node (Unconfigured); bring it up with drbdadm up ${res}`);
+    } else if (roles.call.failure?.kind === 'not-up') {
+      throw new GenericError(`DRBD resource ${res} is not up on this node (${roles.call.failure.text}); bring it up with drbdadm up ${res}`);
+    }
+    disks = diskLines?.map((d) => d.local);
+    connections = connectionLines;
   }
   // Never promote stale data: DRBD itself would promote an Outdated or
   // Inconsistent disk while a peer serves reads, and a StandAlone node after
   // split brain, which is how one data set becomes two.
-  const stale = disks?.find((d) => d.local !== 'UpToDate');
+  const stale = disks?.find((d) => d !== 'UpToDate');
   if (stale) {
-    const what = stale.local === 'Diskless' ? 'has no local disk (Diskless)' : `has a local disk that is ${stale.local}, not UpToDate`;
+    const what = stale === 'Diskless' ? 'has no local disk (Diskless)' : `has a local disk that is ${stale}, not UpToDate`;
     throw new RefusedError(`DRBD resource ${res} ${what}: refusing to promote it`);
   }
   if (connections?.includes('StandAlone')) {

@@ -40,11 +40,13 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const env = { ...process.env, ...options.env, LC_ALL: 'C' };
-  log.debug(`running ${[command, ...args].join(' ')}`);
+  const line = [command, ...args].join(' ');
+  const began = Date.now();
+  log.debug(`running ${line}`);
   const raw = process.versions.bun
     ? await runWithBun(command, args, options, env, timeoutMs)
     : await runWithExeca(command, args, options, env, timeoutMs);
-  const line = [command, ...args].join(' ');
+  log.debug(`ran ${command} ${args[0] ?? ''}: exit ${raw.exitCode ?? raw.signal ?? '?'} in ${Date.now() - began} ms`);
   if (raw.notFound) throw new NotInstalledError(`${command} not found (needed for: ${line})`);
   if (raw.timedOut) throw new TimeoutError(`${line} did not finish within ${timeoutMs} ms`);
   const failed = raw.signal !== undefined || raw.exitCode !== 0;
