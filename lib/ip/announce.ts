@@ -79,7 +79,10 @@ export async function stopAnnouncer(env: NodeJS.ProcessEnv, ip: string): Promise
   let outcome: AnnouncerStopOutcome = 'finished';
   if (record && isAlive(record.pid)) {
     if (isOurAnnouncer(record)) {
-      await terminate([record.pid], { termWaitMs: 500, killWaitMs: 500 });
+      // SIGKILL at once: send_arp finishes its current interval (up to
+      // arp_interval, 200 ms) before acting on SIGTERM, and holds nothing
+      // that needs a clean exit (its pid file is removed below).
+      await terminate([record.pid], { termSignal: 'SIGKILL', termWaitMs: 500, killWaitMs: 500 });
       outcome = 'stopped';
     } else {
       outcome = 'not-ours';
