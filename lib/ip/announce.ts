@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { startDetached } from '../exec.ts';
 import { lockDirectory } from '../lock.ts';
-import { isAlive, terminate } from '../terminate.ts';
+import { isAlive } from '../terminate.ts';
+import { pollUntil } from '../wait.ts';
 
 // The background announcer: resource-agents' send_arp (IPv4) or send_ua
 // (IPv6) repeating unsolicited ARP / NA `count` times every `interval` ms,
@@ -77,12 +78,22 @@ export async function stopAnnouncer(env: NodeJS.ProcessEnv, ip: string): Promise
   if (!existsSync(path)) return 'none';
   const record = parseAnnouncerRecord(readFileSync(path, 'utf8'));
   let outcome: AnnouncerStopOutcome = 'finished';
-  if (record && isAlive(record.pid)) {
+  // No command line: the process is gone, or exiting (its memory is released
+  // while the kernel closes its packet socket, tens of ms): finished, not foreign.
+  if (record && isAlive(record.pid) && (readCmdline(record.pid)?.length ?? 0) > 0) {
     if (isOurAnnouncer(record)) {
       // SIGKILL at once: send_arp finishes its current interval (up to
       // arp_interval, 200 ms) before acting on SIGTERM, and holds nothing
-      // that needs a clean exit (its pid file is removed below).
-      await terminate([record.pid], { termSignal: 'SIGKILL', termWaitMs: 500, killWaitMs: 500 });
+      // that needs a clean exit (its pid file is removed below). Waited for
+      // only until its memory is gone (empty command line): from then on it
+      // cannot send another frame; closing its packet socket takes the
+      // kernel tens of ms more, which nothing here needs to wait for.
+      try {
+        process.kill(record.pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+      await pollUntil(() => ((readCmdline(record.pid)?.length ?? 0) === 0 ? true : undefined), { intervalMs: 2, timeoutMs: 1000 });
       outcome = 'stopped';
     } else {
       outcome = 'not-ours';

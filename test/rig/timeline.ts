@@ -74,7 +74,7 @@ export function resourcePhases(lines: TimelineLine[]): ResourcePhase[] {
   let mark: number | undefined;
   let starting: { t: number; script: string; action: string } | undefined;
   for (const l of lines) {
-    if (!l.tag.startsWith('ResourceManager[') || l.coarse) continue;
+    if (!/^ResourceManager\b/.test(l.tag) || l.coarse) continue;
     if (/info: (Acquiring|Releasing) resource group/.test(l.text)) {
       mark = l.t;
       continue;
@@ -115,10 +115,14 @@ export interface ScenarioSplit {
  */
 export function splitScenario(lines: TimelineLine[], trigger: number, firstWrite: WriterRecord, connects: number[]): ScenarioSplit {
   const end = firstWrite.t;
-  const inWindow = lines.filter((l) => l.t >= trigger - 5 && l.t <= end).sort((a, b) => a.t - b.t);
   // One node's ResourceManager lines at a time: the two nodes' steps interleave.
+  // A phase still running at the first write (a script that returns after the
+  // server already accepts writes, e.g. sleeping out its poll interval)
+  // counts up to that write.
   const phases = (['master1', 'master2'] as NodeName[])
-    .flatMap((node) => resourcePhases(inWindow.filter((l) => l.node === node)))
+    .flatMap((node) => resourcePhases(lines.filter((l) => l.node === node && l.t >= trigger - 5).sort((a, b) => a.t - b.t)))
+    .filter((p) => p.from <= end)
+    .map((p) => (p.to > end ? { ...p, to: end } : p))
     .sort((a, b) => a.to - b.to);
   const scripts: Record<string, number> = {};
   for (const p of phases) scripts[p.script] = (scripts[p.script] ?? 0) + (p.to - p.from);
@@ -132,8 +136,10 @@ export function splitScenario(lines: TimelineLine[], trigger: number, firstWrite
 
 /** Lines worth a place in a human timeline (the demo's): heartbeat's decisions, ResourceManager, the agents. */
 export function isTimelineWorthy(l: TimelineLine): boolean {
-  if (l.tag.startsWith('ResourceManager[')) return /resource group|debug: Starting|done\. RC=|ERROR|CRIT/.test(l.text);
+  if (/^ResourceManager\b/.test(l.tag)) return /resource group|debug: Starting|done\. RC=|ERROR|CRIT/.test(l.text);
   if (l.tag.startsWith('heartbeat[')) return /is dead|shutdown notice|Heartbeat restart|resource acquisition|takeover complete|wants to go standby|foreign resources|local resources|Giving up|Comm_now_up|Link .* (up|dead)/.test(l.text);
+  // The agents: every line but the "running X" half of each spawn (the "ran X: ... in N ms" half says it).
+  if (/^DEBUG: running /.test(l.text)) return false;
   return /^(INFO|WARNING|ERROR|CRIT|DEBUG): /.test(l.text) || /^(info|debug|warn|error)/i.test(l.text);
 }
 
