@@ -3,9 +3,9 @@ import { parseHaDebug, resourcePhases, splitScenario } from './timeline.ts';
 
 // ha-debug as the rig's timeline writes it: ResourceManager's and the agents'
 // lines with HA_DATEFMT="%Y/%m/%d_%T.%3N " (tab after the tag), heartbeat's
-// own lines stamped to the second (cl_log: "heartbeat[PID]: DATE info: ...").
+// own lines stamped to the second, syslog style.
 const MASTER2 = [
-  'heartbeat[401]: 2026/11/28_19:00:03 WARN: node master1: is dead',
+  'Nov 28 19:00:03 master2 heartbeat: [401]: WARN: node master1: is dead',
   'ResourceManager[700]:\t2026/11/28_19:00:03.120 info: Acquiring resource group: master1 IPaddr::198.18.4.1/16/eth1 drbddisk::data Filesystem::/dev/drbd1::/data::ext3 mysqld',
   'ResourceManager[700]:\t2026/11/28_19:00:03.180 info: Running /etc/ha.d/resource.d/IPaddr 198.18.4.1/16/eth1 start',
   'ResourceManager[700]:\t2026/11/28_19:00:03.185 debug: Starting /etc/ha.d/resource.d/IPaddr 198.18.4.1/16/eth1 start',
@@ -20,8 +20,10 @@ const MASTER2 = [
 ].join('\n');
 
 t.test('parseHaDebug: ms stamps, heartbeat\'s whole seconds marked coarse', async (t) => {
-  const lines = parseHaDebug(MASTER2, 'master2');
+  const lines = parseHaDebug(MASTER2, 'master2', 2026);
   t.equal(lines.length, 11);
+  t.equal(lines[0]!.t, new Date(2026, 10, 28, 19, 0, 3).getTime());
+  t.equal(lines[0]!.text, 'WARN: node master1: is dead');
   t.equal(lines[0]!.coarse, true);
   t.equal(lines[0]!.tag, 'heartbeat[401]');
   t.equal(lines[1]!.coarse, false);

@@ -6,7 +6,8 @@
 // Releasing resource group", "Starting X ... start" and "X ... start done.
 // RC=0" lines, the stock agents' lines (date +%3N) and ours (lib/log.ts)
 // carry milliseconds. The daemon's own lines ("node master1: is dead",
-// "Received shutdown notice") are stamped by heartbeat to the second only.
+// "Received shutdown notice") are stamped by heartbeat to the second only,
+// syslog style ("Nov 28 19:00:56 master2 heartbeat: [88]: WARN: ...").
 
 import type { NodeName, WriterRecord } from './cluster.ts';
 
@@ -30,11 +31,22 @@ function stampOf(m: RegExpExecArray): number {
 
 /**
  * ha-debug lines: `TAG:\tDATE MESSAGE` (ha_log / ha_debug of the shell
- * functions and lib/log.ts) or `TAG: DATE MESSAGE` (the daemon's cl_log).
+ * functions and lib/log.ts), or the daemon's syslog-style lines.
  */
-export function parseHaDebug(text: string, node: NodeName): TimelineLine[] {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** The daemon's own lines: `Nov 28 19:00:56 master2 heartbeat: [88]: WARN: node master1: is dead` (no year; this year's). */
+const DAEMON = /^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) \S+ (\w+): \[(\d+)\]: (.*)$/;
+
+export function parseHaDebug(text: string, node: NodeName, year = new Date().getFullYear()): TimelineLine[] {
   const out: TimelineLine[] = [];
   for (const line of text.split('\n')) {
+    const daemon = DAEMON.exec(line);
+    if (daemon && MONTHS.includes(daemon[1]!)) {
+      const [, mon, d, h, mi, sec, prog, pid, message] = daemon;
+      const t = new Date(year, MONTHS.indexOf(mon!), Number(d), Number(h), Number(mi), Number(sec)).getTime();
+      out.push({ node, t, coarse: true, tag: `${prog}[${pid}]`, text: message!.trim() });
+      continue;
+    }
     const head = /^([\w.-]+(?:\([^)]*\))?\[\d+\]):\s+/.exec(line);
     if (!head) continue;
     const rest = line.slice(head[0].length);
