@@ -20,7 +20,7 @@ const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 // Slow rows, few samples: each failover cycle is graceful failover, failback,
 // crash failover, then master1's return after the crash (rejoin).
 const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '3'));
-const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '2'));
+const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '3'));
 const withFailover = !argv.includes('--no-failover');
 const ID = opt('--id', `bn${process.pid}`)!;
 
