@@ -110,18 +110,24 @@ async function stop(ctx: AgentContext): Promise<void> {
 async function demote(ctx: AgentContext): Promise<void> {
   const adm = drbd(ctx);
   const res = adm.resource;
-  if (res !== 'all') {
-    const role = await adm.role();
-    if (role.role === 'Unconfigured') return log.info(`${res} is not up on this node: nothing to release`);
-    if (role.role === 'Secondary') return;
-  }
   const bound = boundFrom(ctx, 'demote_wait');
+  // `drbdadm secondary` first: on a Secondary resource DRBD does nothing and
+  // says so with exit 0, so the usual stop is one drbdadm call. Only a
+  // failure DRBD does not explain (no module, tools that cannot reach the
+  // kernel) asks for the role, which then decides as before.
+  let askedRole = res === 'all';
   for (;;) {
     const callStarted = Date.now();
     const call = await adm.call('secondary');
     if (call.ok) return;
     const f = call.failure!;
     if (f.kind === 'not-up') return log.info(`${res} is not up on this node: nothing to release`);
+    if (f.kind === 'other' && !askedRole) {
+      askedRole = true;
+      const role = await adm.role();
+      if (role.role === 'Unconfigured') return log.info(`${res} is not up on this node: nothing to release`);
+      if (role.role === 'Secondary') return;
+    }
     if (Date.now() + POLL_MS + (Date.now() - callStarted) > bound) {
       if (f.kind === 'state-change' && f.code === SS_DEVICE_IN_USE) throw new GenericError(await heldOpenMessage(adm));
       throw new GenericError(`could not demote ${res}: ${adm.describe(call)}`);

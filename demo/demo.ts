@@ -52,7 +52,8 @@ function timelineOf(c: Cluster, r: ScenarioResult): string {
   const rel = (t: number) => `+${String(t - r.triggerAt).padStart(5)} ms`;
   const out: string[] = [`  ${clock(r.triggerAt)}  ${rel(r.triggerAt)}  trigger: ${r.trigger}`];
   const lines = c.timelineLines().filter((l) => l.t >= r.triggerAt - (l.coarse ? 999 : 0) && l.t <= first.t && isTimelineWorthy(l));
-  const events = lines.map((l) => ({ t: l.t, text: `${clock(l.t, l.coarse)}  ${rel(l.t)}  ${l.node.padEnd(7)} ${l.tag.replace(/\[\d+\]$/, '').padEnd(15)} ${l.text.replace(/\/etc\/ha\.d\/+resource\.d\/+/g, '')}` }));
+  // heartbeat's own lines carry whole seconds: no offset to the ms for them.
+  const events = lines.map((l) => ({ t: l.t, text: `${clock(l.t, l.coarse)}  ${l.coarse ? ' '.repeat(rel(l.t).length) : rel(l.t)}  ${l.node.padEnd(7)} ${l.tag.replace(/\[\d+\]$/, '').padEnd(15)} ${l.text.replace(/\/etc\/ha\.d\/+resource\.d\/+/g, '')}` }));
   const split = splitScenario(c.timelineLines(), r.triggerAt, first, c.connectTimes);
   if (split.firstAcceptAt !== undefined) events.push({ t: split.firstAcceptAt, text: `${clock(split.firstAcceptAt)}  ${rel(split.firstAcceptAt)}  client  first TCP connect + MySQL handshake through ${VIP} that served the first write` });
   events.push({ t: first.t, text: `${clock(first.t)}  ${rel(first.t)}  client  first committed write served by ${first.node}` });
