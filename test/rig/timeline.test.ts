@@ -63,3 +63,13 @@ t.test('splitScenario: a phase still running at the first write counts up to tha
   t.equal(split.clientMs, 0);
   t.equal(split.heartbeatMs + 180 + 150 + 450, split.totalMs);
 });
+
+t.test('splitScenario: a call with no "done" line yet (the script still sleeping) counts up to the first write', async (t) => {
+  const running = MASTER2.split('\n').filter((l) => !/mysqld  start done/.test(l)).join('\n');
+  const lines = parseHaDebug(running, 'master2');
+  const trigger = new Date(2026, 10, 28, 19, 0, 0, 0).getTime();
+  const write = { ok: 9, node: 'master2', t: new Date(2026, 10, 28, 19, 0, 3, 900).getTime() };
+  const split = splitScenario(lines, trigger, write, []);
+  t.same(split.scripts, { IPaddr: 180, drbddisk: 150, mysqld: 450 });
+  t.equal(split.clientMs, 0);
+});

@@ -69,7 +69,7 @@ export interface ResourcePhase {
   from: number;
   /** ResourceManager's "Starting ..." line: the call itself begins. */
   callFrom: number;
-  /** "... done. RC=N". */
+  /** "... done. RC=N" (or the end of the window for a call still running: rc -1). */
   to: number;
   rc: number;
 }
@@ -81,7 +81,7 @@ export interface ResourcePhase {
  * ResourceManager makes first in takegroup (we_own_resource) and its own
  * bookkeeping: the phase as heartbeat runs it.
  */
-export function resourcePhases(lines: TimelineLine[]): ResourcePhase[] {
+export function resourcePhases(lines: TimelineLine[], openUntil?: number): ResourcePhase[] {
   const phases: ResourcePhase[] = [];
   let mark: number | undefined;
   let starting: { t: number; script: string; action: string } | undefined;
@@ -103,6 +103,12 @@ export function resourcePhases(lines: TimelineLine[]): ResourcePhase[] {
       mark = l.t;
       starting = undefined;
     }
+  }
+  // A call still running (no "done" line yet) when the window closes: a
+  // script that sleeps out its poll after the server already took the write.
+  if (starting && mark !== undefined && openUntil !== undefined) {
+    const node = lines.at(-1)!.node;
+    phases.push({ node, script: starting.script, action: starting.action as 'start' | 'stop', from: mark, callFrom: starting.t, to: Math.max(starting.t, openUntil), rc: -1 });
   }
   return phases;
 }
@@ -132,7 +138,10 @@ export function splitScenario(lines: TimelineLine[], trigger: number, firstWrite
   // server already accepts writes, e.g. sleeping out its poll interval)
   // counts up to that write.
   const phases = (['master1', 'master2'] as NodeName[])
-    .flatMap((node) => resourcePhases(lines.filter((l) => l.node === node && l.t >= trigger - 5).sort((a, b) => a.t - b.t)))
+    .flatMap((node) => {
+      const own = lines.filter((l) => l.node === node && l.t >= trigger - 5).sort((a, b) => a.t - b.t);
+      return own.length ? resourcePhases(own, end) : [];
+    })
     .filter((p) => p.from <= end)
     .map((p) => (p.to > end ? { ...p, to: end } : p))
     .sort((a, b) => a.to - b.to);
