@@ -130,13 +130,13 @@ export interface AnsweredResult {
  * timeout are typed errors as in run().
  */
 export async function runUntilAnswered(command: string, args: readonly string[], answered: (stdout: string) => boolean, options: { timeoutMs: number }): Promise<AnsweredResult> {
-  const line = [command, ...args].join(' ');
-  const began = Date.now();
-  log.debug(`running ${line}`);
   if (!process.versions.bun) {
     const r = await run(command, args, { allowFailure: true, timeoutMs: options.timeoutMs });
     return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
   }
+  const line = [command, ...args].join(' ');
+  const began = Date.now();
+  log.debug(`running ${line}`);
   let child;
   try {
     child = Bun.spawn([command, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { ...process.env, LC_ALL: 'C' } as Record<string, string> });
