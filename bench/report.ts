@@ -35,7 +35,7 @@ function machine(stock: Record<string, string>): Machine {
   };
 }
 
-interface SplitSample { totalMs: number; heartbeatMs: number; scripts: Record<string, number>; clientMs: number; firstAcceptAt?: number }
+interface SplitSample { totalMs: number; heartbeatMs: number; scripts: Record<string, number>; clientMs: number; mysqlServerMs?: number; firstAcceptAt?: number }
 function read(file: string): (PhaseResult & { stock?: Record<string, string>; floor?: { crash?: number[] }; splits?: Record<string, Partial<Record<Side, SplitSample[]>>> }) | undefined {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
@@ -115,17 +115,18 @@ for (const row of rows) {
 const splits = cluster?.splits ?? {};
 if (Object.keys(splits).length) {
   lines.push('');
-  lines.push('Where the time goes (medians per part over the samples, from the rig\'s millisecond timeline: ResourceManager\'s "Acquiring/Releasing resource group" and "... done. RC=" lines on both nodes, the client\'s records). A script\'s part = its phases in givegroup and takegroup on both nodes (status call included); client = takegroup done → first committed write through the VIP (ARP, TCP, first commit); heartbeat = the rest (detection, messages, ResourceManager between phases). Parts are medians each, so they need not add up to the total.');
+  lines.push('Where the time goes (medians per part over the samples, from the rig\'s millisecond timeline: ResourceManager\'s "Acquiring/Releasing resource group" and "... done. RC=" lines on both nodes, the client\'s records). A script\'s part = its phases in givegroup and takegroup on both nodes (status call included); the MySQL server\'s share is known for ours only (our mysqld logs when it spawned mariadbd and when it answered, when it sent SIGTERM and when the server was gone); client = takegroup done → first committed write through the VIP (ARP, TCP, first commit); heartbeat = the rest (detection, messages, ResourceManager between phases). Parts are medians each, so they need not add up to the total.');
   lines.push('');
-  lines.push('| Scenario | Side | n | Total | Heartbeat + RM | IPaddr | drbddisk | Filesystem | mysqld (MySQL) | Client |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| Scenario | Side | n | Total | Heartbeat + RM | IPaddr | drbddisk | Filesystem | mysqld | of which MySQL server (ours) | Client |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   const med = (xs: number[]) => (xs.length ? `${Math.round(stats(xs)!.median)} ms` : '—');
   for (const [scenario, bySide] of Object.entries(splits)) {
     for (const side of ['ours', 'stock', 'tuned'] as Side[]) {
       const xs = bySide[side];
       if (!xs?.length) continue;
       const part = (name: string) => med(xs.map((x) => x.scripts[name] ?? 0));
-      lines.push(`| ${scenario} | ${side} | ${xs.length} | ${med(xs.map((x) => x.totalMs))} | ${med(xs.map((x) => x.heartbeatMs))} | ${part('IPaddr')} | ${part('drbddisk')} | ${part('Filesystem')} | ${part('mysqld')} | ${med(xs.map((x) => x.clientMs))} |`);
+      const server = xs.filter((x) => x.mysqlServerMs !== undefined).map((x) => x.mysqlServerMs!);
+      lines.push(`| ${scenario} | ${side} | ${xs.length} | ${med(xs.map((x) => x.totalMs))} | ${med(xs.map((x) => x.heartbeatMs))} | ${part('IPaddr')} | ${part('drbddisk')} | ${part('Filesystem')} | ${part('mysqld')} | ${med(server)} | ${med(xs.map((x) => x.clientMs))} |`);
     }
   }
 }

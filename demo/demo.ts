@@ -59,7 +59,7 @@ function timelineOf(c: Cluster, r: ScenarioResult): string {
   events.push({ t: first.t, text: `${clock(first.t)}  ${rel(first.t)}  client  first committed write served by ${first.node}` });
   events.sort((a, b) => a.t - b.t);
   out.push(...events.map((e) => `  ${e.text}`));
-  const parts = [`heartbeat + ResourceManager ${split.heartbeatMs} ms`, ...Object.entries(split.scripts).map(([k, v]) => `${k} ${v} ms`), `client ${split.clientMs} ms`];
+  const parts = [`heartbeat + ResourceManager ${split.heartbeatMs} ms`, ...Object.entries(split.scripts).map(([k, v]) => `${k} ${v} ms${k === 'mysqld' && split.mysqlServerMs !== undefined ? ` (the MySQL server itself ${split.mysqlServerMs} ms)` : ''}`), `client ${split.clientMs} ms`];
   out.push(`  = ${split.totalMs} ms: ${parts.join(', ')}`);
   return out.join('\n');
 }

@@ -15,13 +15,15 @@ const MASTER2 = [
   'ResourceManager[700]:\t2026/11/28_19:00:03.400 debug: Starting /etc/ha.d/resource.d/drbddisk data start',
   'ResourceManager[700]:\t2026/11/28_19:00:03.450 debug: /etc/ha.d/resource.d/drbddisk data start done. RC=0',
   'ResourceManager[700]:\t2026/11/28_19:00:03.600 debug: Starting /etc/ha.d/resource.d/mysqld  start',
+  'mysqld[720]:\t2026/11/28_19:00:03.640 INFO: starting /usr/sbin/mariadbd on /data (socket /run/mysqld/mysqld.sock)',
+  'mysqld[720]:\t2026/11/28_19:00:03.960 INFO: mysqld (pid 730) accepts connections on /run/mysqld/mysqld.sock',
   'ResourceManager[700]:\t2026/11/28_19:00:04.000 debug: /etc/ha.d/resource.d/mysqld  start done. RC=0',
   'a line that is not a log line',
 ].join('\n');
 
 t.test('parseHaDebug: ms stamps, heartbeat\'s whole seconds marked coarse', async (t) => {
   const lines = parseHaDebug(MASTER2, 'master2', 2026);
-  t.equal(lines.length, 11);
+  t.equal(lines.length, 13);
   t.equal(lines[0]!.t, new Date(2026, 10, 28, 19, 0, 3).getTime());
   t.equal(lines[0]!.text, 'WARN: node master1: is dead');
   t.equal(lines[0]!.coarse, true);
@@ -51,6 +53,7 @@ t.test('splitScenario: heartbeat / scripts / client add up to the total', async 
   t.equal(split.clientMs, 150);
   t.equal(split.heartbeatMs, 4150 - 180 - 150 - 550 - 150);
   t.equal(split.firstAcceptAt, connect, 'the last connect before the first write');
+  t.equal(split.mysqlServerMs, 320, 'our mysqld says when it spawned the server and when the server answered');
 });
 
 t.test('splitScenario: a phase still running at the first write counts up to that write', async (t) => {

@@ -121,6 +121,11 @@ export interface ScenarioSplit {
   scripts: Record<string, number>;
   /** From the new holder's takegroup end (mysqld started) to the first committed write (VIP, client, MySQL's first commit). */
   clientMs: number;
+  /**
+   * Our mysqld only (its lines say it): the MySQL server's own share of the
+   * mysqld part — mariadbd spawned → accepts connections, SIGTERM → gone.
+   */
+  mysqlServerMs?: number;
   /** From the last TCP connect that served the first write to that write. */
   firstAcceptAt?: number;
   phases: ResourcePhase[];
@@ -152,7 +157,23 @@ export function splitScenario(lines: TimelineLine[], trigger: number, firstWrite
   const inScripts = Object.values(scripts).reduce((a, b) => a + b, 0);
   const totalMs = end - trigger;
   const firstAcceptAt = connects.filter((c) => c <= end && c >= trigger).at(-1);
-  return { totalMs, heartbeatMs: totalMs - inScripts - clientMs, scripts, clientMs, firstAcceptAt, phases };
+  return { totalMs, heartbeatMs: totalMs - inScripts - clientMs, scripts, clientMs, mysqlServerMs: mysqlServerShare(lines, trigger, end), firstAcceptAt, phases };
+}
+
+/** Our mysqld's "starting ... → accepts connections" and "stopping mysqld ... → stop: exit" spans inside the window. */
+function mysqlServerShare(lines: TimelineLine[], trigger: number, end: number): number | undefined {
+  let total: number | undefined;
+  const open = new Map<string, number>();
+  for (const l of lines) {
+    if (!/^mysqld\[/.test(l.tag) || l.t < trigger || l.coarse) continue;
+    if (/^INFO: (starting \S+ on |stopping mysqld \(pid)/.test(l.text)) open.set(l.tag, l.t);
+    else if (/^INFO: mysqld \(pid \d+\) accepts connections|^DEBUG: stop: exit/.test(l.text) && open.has(l.tag)) {
+      total = (total ?? 0) + Math.min(l.t, end) - open.get(l.tag)!;
+      open.delete(l.tag);
+    }
+  }
+  for (const from of open.values()) if (from <= end) total = (total ?? 0) + end - from;
+  return total;
 }
 
 /** Lines worth a place in a human timeline (the demo's): heartbeat's decisions, ResourceManager, the agents. */
