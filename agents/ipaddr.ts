@@ -168,7 +168,7 @@ const agent: AgentDefinition = {
     { name: 'broadcast', type: 'string', shortdesc: 'IPv4 broadcast address', longdesc: 'Broadcast address for IPv4, or "+" / "-" as ip(8) takes them (host bits set / cleared). Default: the base address\'s broadcast, else "+".' },
     { name: 'arp_count', type: 'integer', default: '5', check: nonNegative, shortdesc: 'Unsolicited ARPs / NAs to send', longdesc: 'How many unsolicited ARP (IPv4) or neighbour advertisement (IPv6) announcements to send after adding the address; 0 sends none.' },
     { name: 'arp_interval', type: 'integer', default: '200', check: nonNegative, shortdesc: 'Milliseconds between announcements', longdesc: 'Milliseconds between two announcements. The first goes out at once; the rest continue in the background after start returns.' },
-    { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send two ARP probes 20 ms apart (about 40 ms, overlapped with the interface lookup) before adding an IPv4 address and refuse to add it when another host answers. false skips the check.' },
+    { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send three ARP probes 10 ms apart (about 30 ms, overlapped with the interface lookup) before adding an IPv4 address and refuse to add it when another host answers. false skips the check.' },
     { name: 'nodad', type: 'boolean', default: 'false', shortdesc: 'IPv6: skip duplicate address detection', longdesc: 'Add an IPv6 address with nodad: no duplicate address detection, no tentative wait.' },
   ],
   v1Synopsis: V1_SYNOPSIS,
