@@ -22,6 +22,8 @@ const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '3'));
 const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '3'));
 const withFailover = !argv.includes('--no-failover');
+/** Pause before every failover trigger (not timed), the same for every side. */
+const SETTLE_MS = quick ? 1000 : 3000;
 const ID = opt('--id', `bn${process.pid}`)!;
 
 /** Per scenario and side: each sample's split (trigger → first write). */
@@ -231,6 +233,12 @@ async function main() {
           if (!cluster || failoverFailed[side]) continue;
           process.stderr.write(`bench: failover cycle ${cycle + 1}/${FAILOVER_CYCLES} (${side})\n`);
           try {
+            // Each trigger on a settled cluster: heartbeat finishes its own
+            // bookkeeping after a takeover (auto_failback's standby exchange)
+            // for a while after the group runs; a crash inside that window
+            // waits for it, which would charge heartbeat's state to whichever
+            // group happened to finish sooner.
+            await sleep(SETTLE_MS);
             let t = Date.now();
             await cluster.stopHeartbeat('master1');
             let w = await cluster.waitForWriteBy('master2', t, 120_000);
@@ -238,6 +246,7 @@ async function main() {
             await cluster.waitForHolder('master2', 60_000);
             split(side, 'graceful', cluster, t, w);
 
+            await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.startHeartbeat('master1');
             w = await cluster.waitForWriteBy('master1', t, 120_000);
@@ -245,6 +254,7 @@ async function main() {
             await cluster.waitForHolder('master1', 60_000);
             split(side, 'failback', cluster, t, w);
 
+            await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.crashNode('master1');
             w = await cluster.waitForWriteBy('master2', t, 120_000);
@@ -253,6 +263,7 @@ async function main() {
 
             // master1 back (a rebooted node rejoining): auto_failback again.
             // The rejoin is its own row (issue 17: where we lost most).
+            await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.startHeartbeat('master1');
             w = await cluster.waitForWriteBy('master1', t, 120_000);
@@ -295,7 +306,7 @@ async function main() {
     process.stderr.write('bench: the same rounds with no-op resource scripts (heartbeat\'s own cost)\n');
     try {
       floorCluster = await Cluster.create({ id: `${ID}-n`, agentsDir: noopResourceDir(TMP), workBase: TMP, timeline: true });
-      const floor = await measureFloor(floorCluster, first, GROUP_ROUNDS, withFailover ? FAILOVER_CYCLES : 0);
+      const floor = await measureFloor(floorCluster, first, GROUP_ROUNDS, withFailover ? FAILOVER_CYCLES : 0, SETTLE_MS);
       const ms = (xs: number[]) => `${Math.round(stats(xs)!.median)} ms`;
       rows.takegive.note += `; with no-op scripts (ResourceManager alone) ${ms(floor.takegive)} (take ${ms(floor.take)}, give ${ms(floor.give)}), n=${floor.takegive.length}`;
       if (floor.crash.length) {
