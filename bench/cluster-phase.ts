@@ -19,8 +19,8 @@ import { RESOURCE_SCRIPTS, resourcePhases, splitScenario, type ScenarioSplit } f
 const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 // Slow rows, few samples: each failover cycle is graceful failover, failback,
 // crash failover, then master1's return after the crash (rejoin).
-const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '3'));
-const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '3'));
+const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '5'));
+const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '5'));
 const withFailover = !argv.includes('--no-failover');
 /** Pause before every failover trigger (not timed), the same for every side. */
 const SETTLE_MS = quick ? 1000 : 3000;

@@ -10,7 +10,7 @@
 #   --only LIST   per-agent rows for these agents only
 #   --no-cluster  skip the ResourceManager group and two-node failover rows
 #   --no-failover skip only the two-node failover rows
-#   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 3)
+#   --group-rounds N / --failover-cycles N   samples for the slow rows (default 5 / 5)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
 #
 # Prints a Markdown table and writes bench/results/latest.md and latest.json
