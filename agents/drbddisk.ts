@@ -33,20 +33,34 @@ const boundFrom = (ctx: AgentContext, param: string) => Math.min(Date.now() + ct
 async function start(ctx: AgentContext): Promise<void> {
   const adm = drbd(ctx);
   const res = adm.resource;
-  // Three independent reads: in parallel, each is a cold drbdadm run on the failover path.
-  const [roles, disks, connections] = await Promise.all([adm.roles(), adm.disks(), adm.connections()]);
-  if ('lines' in roles) {
-    if (roles.lines.every((l) => l.local === 'Primary')) return log.info(`${res} is already Primary`);
-    if (roles.lines.some((l) => l.local === 'Unconfigured')) throw new GenericError(`DRBD resource ${res} is not up on this node (Unconfigured); bring it up with drbdadm up ${res}`);
-  } else if (roles.call.failure?.kind === 'not-up') {
-    throw new GenericError(`DRBD resource ${res} is not up on this node (${roles.call.failure.text}); bring it up with drbdadm up ${res}`);
+  // One `drbdadm status` answers role, disk and connection where it is
+  // understood (a cold drbdadm run is the costliest step of this call);
+  // otherwise, or for "all", three separate reads, in parallel.
+  const known = res === 'all' ? undefined : await adm.state();
+  let disks: string[] | undefined;
+  let connections: string[] | undefined;
+  if (known) {
+    if (known.role === 'Primary') return log.info(`${res} is already Primary`);
+    if (known.role === 'Unconfigured') throw new GenericError(`DRBD resource ${res} is not up on this node${known.notUp ? ` (${known.notUp})` : ' (Unconfigured)'}; bring it up with drbdadm up ${res}`);
+    disks = known.disks;
+    connections = known.connections;
+  } else {
+    const [roles, diskLines, connectionLines] = await Promise.all([adm.roles(), adm.disks(), adm.connections()]);
+    if ('lines' in roles) {
+      if (roles.lines.every((l) => l.local === 'Primary')) return log.info(`${res} is already Primary`);
+      if (roles.lines.some((l) => l.local === 'Unconfigured')) throw new GenericError(`DRBD resource ${res} is not up on this node (Unconfigured); bring it up with drbdadm up ${res}`);
+    } else if (roles.call.failure?.kind === 'not-up') {
+      throw new GenericError(`DRBD resource ${res} is not up on this node (${roles.call.failure.text}); bring it up with drbdadm up ${res}`);
+    }
+    disks = diskLines?.map((d) => d.local);
+    connections = connectionLines;
   }
   // Never promote stale data: DRBD itself would promote an Outdated or
   // Inconsistent disk while a peer serves reads, and a StandAlone node after
   // split brain, which is how one data set becomes two.
-  const stale = disks?.find((d) => d.local !== 'UpToDate');
+  const stale = disks?.find((d) => d !== 'UpToDate');
   if (stale) {
-    const what = stale.local === 'Diskless' ? 'has no local disk (Diskless)' : `has a local disk that is ${stale.local}, not UpToDate`;
+    const what = stale === 'Diskless' ? 'has no local disk (Diskless)' : `has a local disk that is ${stale}, not UpToDate`;
     throw new RefusedError(`DRBD resource ${res} ${what}: refusing to promote it`);
   }
   if (connections?.includes('StandAlone')) {
@@ -96,18 +110,24 @@ async function stop(ctx: AgentContext): Promise<void> {
 async function demote(ctx: AgentContext): Promise<void> {
   const adm = drbd(ctx);
   const res = adm.resource;
-  if (res !== 'all') {
-    const role = await adm.role();
-    if (role.role === 'Unconfigured') return log.info(`${res} is not up on this node: nothing to release`);
-    if (role.role === 'Secondary') return;
-  }
   const bound = boundFrom(ctx, 'demote_wait');
+  // `drbdadm secondary` first: on a Secondary resource DRBD does nothing and
+  // says so with exit 0, so the usual stop is one drbdadm call. Only a
+  // failure DRBD does not explain (no module, tools that cannot reach the
+  // kernel) asks for the role, which then decides as before.
+  let askedRole = res === 'all';
   for (;;) {
     const callStarted = Date.now();
     const call = await adm.call('secondary');
     if (call.ok) return;
     const f = call.failure!;
     if (f.kind === 'not-up') return log.info(`${res} is not up on this node: nothing to release`);
+    if (f.kind === 'other' && !askedRole) {
+      askedRole = true;
+      const role = await adm.role();
+      if (role.role === 'Unconfigured') return log.info(`${res} is not up on this node: nothing to release`);
+      if (role.role === 'Secondary') return;
+    }
     if (Date.now() + POLL_MS + (Date.now() - callStarted) > bound) {
       if (f.kind === 'state-change' && f.code === SS_DEVICE_IN_USE) throw new GenericError(await heldOpenMessage(adm));
       throw new GenericError(`could not demote ${res}: ${adm.describe(call)}`);

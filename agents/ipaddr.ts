@@ -62,10 +62,20 @@ async function waitForDad(ctx: AgentContext, vip: ResolvedVip): Promise<void> {
   throw new TimeoutError(`${vip.ip} still tentative on ${vip.nic} (duplicate address detection) when the start timeout ran out; removed it again`);
 }
 
+/** The duplicate check's outcome, never a rejected promise left unobserved while other steps run. */
+type ProbeOutcome = { macs: string[] } | { error: unknown };
+const probeFor = (nic: string, ip: string): Promise<ProbeOutcome> => arpProbe(nic, ip).then((macs) => ({ macs }), (error: unknown) => ({ error }));
+
 async function start(ctx: AgentContext): Promise<void> {
   const { params, env } = ctx;
   const spec = parseVipSpec(params);
   const family = spec.address.family;
+  const check = family === 'inet' && params.bool('run_arping');
+  // arping spends ~25-45 ms setting up its packet socket before the first
+  // probe: when the interface is given, probe while `ip` lists the addresses.
+  // A probe whose answer is not needed (address already here) is harmless:
+  // sender 0.0.0.0, nobody learns anything from it.
+  const early = check && spec.nic ? { nic: spec.nic, outcome: probeFor(spec.nic, spec.ip) } : undefined;
   const interfaces = parseIpAddrJson((await ipCommand(['-j', 'addr', 'show'])).stdout);
   const existing = findAddress(interfaces, family, spec.address.value, spec.nic);
   if (existing.some((a) => !a.dadfailed)) {
@@ -82,19 +92,18 @@ async function start(ctx: AgentContext): Promise<void> {
     : sendUaArgv(env, vip.nic, vip.ip, vip.prefix, params.int('arp_count'), params.int('arp_interval'));
   if (announce && !existsSync(announcer[0]!)) throw new NotInstalledError(`${announcer[0]} not found (resource-agents); it announces the address to neighbours`);
 
-  if (family === 'inet' && params.bool('run_arping')) {
-    let macs: string[];
-    try {
-      macs = await arpProbe(vip.nic, vip.ip);
-    } catch (error) {
-      if (error instanceof NotInstalledError) throw new NotInstalledError(`arping not found; install arping or set run_arping=false to skip the duplicate check`);
-      throw new GenericError(`duplicate check failed: ${(error as Error).message}`);
+  if (check) {
+    const probe = await (early?.nic === vip.nic ? early.outcome : probeFor(vip.nic, vip.ip));
+    if ('error' in probe) {
+      if (probe.error instanceof NotInstalledError) throw new NotInstalledError(`arping not found; install arping or set run_arping=false to skip the duplicate check`);
+      throw new GenericError(`duplicate check failed: ${(probe.error as Error).message}`);
     }
     // On a two-node cluster the usual reason is split brain: the heartbeat
     // link failed, the peer was declared dead, and it still holds the VIP.
-    if (macs.length) {
-      throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${macs.join(', ')} on ${vip.nic} — another node still holds it (split brain?); not adding it`);
+    if (probe.macs.length) {
+      throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${probe.macs.join(', ')} on ${vip.nic} — another node still holds it (split brain?); not adding it`);
     }
+    log.debug(`duplicate check: nobody answered for ${vip.ip} on ${vip.nic}`);
   }
 
   const add = ['-f', family, 'addr', 'add', `${vip.ip}/${vip.prefix}`];
@@ -163,7 +172,7 @@ const agent: AgentDefinition = {
     { name: 'broadcast', type: 'string', shortdesc: 'IPv4 broadcast address', longdesc: 'Broadcast address for IPv4, or "+" / "-" as ip(8) takes them (host bits set / cleared). Default: the base address\'s broadcast, else "+".' },
     { name: 'arp_count', type: 'integer', default: '5', check: nonNegative, shortdesc: 'Unsolicited ARPs / NAs to send', longdesc: 'How many unsolicited ARP (IPv4) or neighbour advertisement (IPv6) announcements to send after adding the address; 0 sends none.' },
     { name: 'arp_interval', type: 'integer', default: '200', check: nonNegative, shortdesc: 'Milliseconds between announcements', longdesc: 'Milliseconds between two announcements. The first goes out at once; the rest continue in the background after start returns.' },
-    { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send two ARP probes 50 ms apart (about 0.1 s) before adding an IPv4 address and refuse to add it when another host answers. false skips the check.' },
+    { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send three ARP probes 10 ms apart (about 30 ms, overlapped with the interface lookup) before adding an IPv4 address and refuse to add it when another host answers. false skips the check.' },
     { name: 'nodad', type: 'boolean', default: 'false', shortdesc: 'IPv6: skip duplicate address detection', longdesc: 'Add an IPv6 address with nodad: no duplicate address detection, no tentative wait.' },
   ],
   v1Synopsis: V1_SYNOPSIS,

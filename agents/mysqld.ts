@@ -107,7 +107,7 @@ async function start(ctx: AgentContext): Promise<void> {
   const child = await spawnDetached(settings.binary, args, settings.logError, owner.uid, group);
   const serverAlive = () => child.exit() === undefined;
   const { waitForMysqlReady } = await import('../lib/mysql/client.ts');
-  const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, intervalMs: 25, serverAlive });
+  const outcome = await waitForMysqlReady({ socket: settings.socket, ...login }, { deadline: ctx.deadline, serverAlive });
   const tail = () => {
     const lines = logTail(settings.logError, logStart, 200);
     if (!lines.length) return `; nothing in ${settings.logError}`;

@@ -10,7 +10,7 @@ import { appendFileSync, chmodSync, chownSync, cpSync, existsSync, mkdirSync, re
 import { resolve } from 'node:path';
 import { hyperfineInterleaved, peakRssKiB, runTimed, sh, stats, type Ran } from './lib/measure.ts';
 import { phaseArgs } from './lib/args.ts';
-import type { PhaseResult, Row, RssRow, Side } from './lib/types.ts';
+import { noteKey, type PhaseResult, type Row, type RssRow, type Side } from './lib/types.ts';
 
 const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('agents.json');
 const STATE = `${TMP}/cleanup.state`;
@@ -57,6 +57,8 @@ interface AgentSpec {
   args: string[];
   stock: string;
   stockSource: string;
+  /** The tuned group's script where it differs from the stock one (mysqld only). */
+  tuned?: string;
   /** Independent check of the real state (not through either agent). */
   isHeld(): boolean;
   /** Last-resort cleanup when neither agent could release. */
@@ -68,7 +70,25 @@ interface AgentSpec {
 }
 
 function agentPath(side: Side, spec: AgentSpec) {
-  return side === 'ours' ? `${AGENTS}/${spec.name}` : spec.stock;
+  return side === 'ours' ? `${AGENTS}/${spec.name}` : side === 'tuned' ? (spec.tuned ?? spec.stock) : spec.stock;
+}
+
+/** The sides measured for this agent: the tuned group differs from the stock one only in its mysqld. */
+const sidesOf = (spec: AgentSpec): Side[] => (spec.tuned ? ['ours', 'stock', 'tuned'] : ['ours', 'stock']);
+
+/** Rows of an agent whose tuned script is the stock one: the tuned column repeats the stock numbers. */
+function tunedIsStock(spec: AgentSpec, rows: Row[]) {
+  if (spec.tuned) return;
+  for (const row of rows) {
+    row.tuned = row.stock;
+    row.tunedSameAsStock = true;
+  }
+}
+
+/** Order of the sides in round i: rotated every round, so no side always runs first. */
+function rotation(sides: Side[], i: number): Side[] {
+  const k = i % sides.length;
+  return [...sides.slice(k), ...sides.slice(0, k)];
 }
 
 function call(side: Side, spec: AgentSpec, action: string): Ran {
@@ -235,6 +255,7 @@ function mysqldSpec(): AgentSpec {
     args: [],
     stock: `${ROOT}/bench/stock/mysqld`,
     stockSource: 'bench/stock/mysqld: MySQL 5.x mysql.server as /etc/init.d/mysqld (tutorial section 4)',
+    tuned: `${ROOT}/bench/stock/mysqld-tuned`,
     isHeld: () => alive(pid()),
     forceRelease: () => {
       for (const p of serverPids()) if (p !== process.pid) try { process.kill(p, 'SIGTERM'); } catch { /* gone */ }
@@ -271,24 +292,21 @@ function measureStatus(spec: AgentSpec, held: boolean) {
   }
   ensure(spec, held);
   const commands: { name: Side; argv: string[] }[] = [];
-  for (const side of ['ours', 'stock'] as Side[]) {
+  for (const side of sidesOf(spec)) {
     const probe = call(side, spec, 'status');
     const reads = rmSaysHeld(probe.stdout);
     const text = `exit ${probe.code}, "${firstLine(probe)}"`;
     // Right reading by ResourceManager, and not an error exit (LSB 0/3, OCF 7).
     if (reads !== held || ![0, 3, 7].includes(probe.code)) {
-      const note = `wrong answer (${text}), not timed`;
-      if (side === 'ours') row.oursNote = note;
-      else row.stockNote = note;
+      row[noteKey(side)] = `wrong answer (${text}), not timed`;
       continue;
     }
-    if (side === 'ours') row.oursNote = text;
-    else row.stockNote = text;
+    row[noteKey(side)] = text;
     commands.push({ name: side, argv: [agentPath(side, spec), ...spec.args, 'status'] });
   }
   const times = hyperfineInterleaved(commands, { rounds: STATUS_ROUNDS, runsPerRound: STATUS_RUNS, env, scratch: TMP });
-  row.ours = stats(times.ours ?? []);
-  row.stock = stats(times.stock ?? []);
+  for (const side of sidesOf(spec)) row[side] = stats(times[side] ?? []);
+  tunedIsStock(spec, [row]);
   if (spec.isHeld() !== held) result.notes.push(`${label}: the state changed while measuring`);
   if (held) {
     const rss: RssRow = { label: `${spec.name} status (held)` };
@@ -307,12 +325,14 @@ function measureStartStop(spec: AgentSpec) {
     start.note = stop.note = spec.pending;
     return;
   }
-  const samples = { start: { ours: [] as number[], stock: [] as number[] }, stop: { ours: [] as number[], stock: [] as number[] } };
-  const failures: Record<Side, string | undefined> = { ours: undefined, stock: undefined };
-  const ready: Record<Side, [number, number]> = { ours: [0, 0], stock: [0, 0] };
-  const cycles = CYCLES[spec.name]!;
+  const sides = sidesOf(spec);
+  const samples = { start: { ours: [] as number[], stock: [] as number[], tuned: [] as number[] }, stop: { ours: [] as number[], stock: [] as number[], tuned: [] as number[] } };
+  const failures: Record<Side, string | undefined> = { ours: undefined, stock: undefined, tuned: undefined };
+  const ready: Record<Side, [number, number]> = { ours: [0, 0], stock: [0, 0], tuned: [0, 0] };
+  // Three sides: as many cycles as two sides had, and at least 2 per side per order position.
+  const cycles = sides.length === 3 ? Math.max(CYCLES[spec.name]!, quick ? 2 : 6) : CYCLES[spec.name]!;
   for (let i = 0; i < cycles; i++) {
-    for (const side of (i % 2 ? ['stock', 'ours'] : ['ours', 'stock']) as Side[]) {
+    for (const side of sides.length === 3 ? rotation(sides, i) : ((i % 2 ? ['stock', 'ours'] : ['ours', 'stock']) as Side[])) {
       if (failures[side]) continue;
       ensure(spec, false);
       const up = call(side, spec, 'start');
@@ -334,10 +354,10 @@ function measureStartStop(spec: AgentSpec) {
     }
   }
   ensure(spec, false);
-  for (const side of ['ours', 'stock'] as Side[]) {
+  for (const side of sides) {
     start[side] = stats(samples.start[side]);
     stop[side] = stats(samples.stop[side]);
-    const key = side === 'ours' ? 'oursNote' : 'stockNote';
+    const key = noteKey(side);
     if (failures[side]) {
       start[key] = stop[key] = failures[side];
     }
@@ -346,6 +366,7 @@ function measureStartStop(spec: AgentSpec) {
       start[key] = start[key] ? `${start[key]}; ${text}` : text;
     }
   }
+  tunedIsStock(spec, [start, stop]);
   // Peak memory of one start (mysqld's loads mysql2): one extra, untimed cycle.
   const rss: RssRow = { label: `${spec.name} start` };
   for (const side of ['ours', 'stock'] as Side[]) {
@@ -423,7 +444,10 @@ function main() {
         spec.forceRelease();
       }
     }
-    (result as PhaseResult & { stock?: Record<string, string> }).stock = Object.fromEntries(specs.map((s) => [s.name, s.stockSource]));
+    (result as PhaseResult & { stock?: Record<string, string> }).stock = {
+      ...Object.fromEntries(specs.map((s) => [s.name, s.stockSource])),
+      tuned: 'the tuned shell group: the same stock IPaddr, Filesystem and drbddisk, and bench/stock/mysqld-tuned (mysqld_safe, readiness polled every 0.2 s with mysqladmin ping, stop = SIGTERM and a 0.2 s poll until the pid is gone)',
+    };
     writeFileSync(OUT, JSON.stringify(result, null, 2));
   }
 }

@@ -1,8 +1,12 @@
 // Group and failover rows, from the e2e harness (test/rig/cluster.ts): the
 // tutorial's group through stock ResourceManager (takegroup + givegroup),
 // and two-node failover with the stock heartbeat daemon (graceful stop of
-// master1, crash of master1), for our agents and for the stock ones, each
-// in its own cluster, rounds alternating between the two.
+// master1, crash of master1), for three resource.d: ours, the tutorial's
+// stock group and the tuned shell group (stock scripts + a readiness-polling
+// mysqld), each in its own cluster, the order rotating every round. Every
+// cluster runs with the rig's millisecond timeline (test/rig/timeline.ts):
+// each resource's phase in takegroup/givegroup, and each failover split into
+// heartbeat / each script / client.
 // Usage (from run.sh): bun bench/cluster-phase.ts --tmp DIR --agents DIR --out FILE [--quick] [--no-failover]
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,18 +14,22 @@ import { measureFloor, noopResourceDir } from './floor.ts';
 import { stats } from './lib/measure.ts';
 import { phaseArgs } from './lib/args.ts';
 import { makeStockResourceDir } from './lib/stock.ts';
-import type { PhaseResult, Row, Side } from './lib/types.ts';
+import { SIDES, noteKey, type PhaseResult, type Row, type Side } from './lib/types.ts';
+import { RESOURCE_SCRIPTS, resourcePhases, splitScenario, type ScenarioSplit } from '../test/rig/timeline.ts';
 
 const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 // Slow rows, few samples: each failover cycle is graceful failover, failback,
-// crash failover (then, unless it is the last cycle, master1's return: a
-// second failback sample).
-const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '3'));
-const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '2'));
+// crash failover, then master1's return after the crash (rejoin).
+const GROUP_ROUNDS = Number(opt('--group-rounds', quick ? '1' : '5'));
+const FAILOVER_CYCLES = Number(opt('--failover-cycles', quick ? '1' : '5'));
 const withFailover = !argv.includes('--no-failover');
+/** Pause before every failover trigger (not timed), the same for every side. */
+const SETTLE_MS = quick ? 1000 : 3000;
 const ID = opt('--id', `bn${process.pid}`)!;
 
-const result: PhaseResult & { stock?: Record<string, string>; floor?: unknown } = { rows: [], rss: [], notes: [] };
+/** Per scenario and side: each sample's split (trigger → first write). */
+type Splits = Record<string, Partial<Record<Side, Omit<ScenarioSplit, 'phases'>[]>>>;
+const result: PhaseResult & { stock?: Record<string, string>; floor?: unknown; splits?: Splits } = { rows: [], rss: [], notes: [], splits: {} };
 const rows = {
   take: { id: 'group.take', section: 'group', label: 'ResourceManager takegroup (tutorial group)', unit: 'ms' } as Row,
   give: { id: 'group.give', section: 'group', label: 'ResourceManager givegroup (tutorial group)', unit: 'ms' } as Row,
@@ -29,7 +37,15 @@ const rows = {
   graceful: { id: 'failover.graceful', section: 'failover', label: 'two-node failover, graceful (heartbeat stop on master1) → first write via VIP on master2', unit: 's' } as Row,
   failback: { id: 'failover.failback', section: 'failover', label: 'auto_failback (heartbeat start on master1) → first write via VIP on master1', unit: 's' } as Row,
   crash: { id: 'failover.crash', section: 'failover', label: 'two-node failover, crash of master1 → first write via VIP on master2', unit: 's' } as Row,
+  rejoin: { id: 'failover.rejoin', section: 'failover', label: 'rejoin after the crash (master1 back, auto_failback) → first write via VIP on master1', unit: 's' } as Row,
 };
+/** Each resource's phase inside takegroup / givegroup (status call included, as ResourceManager runs it). */
+const phaseRows: Record<string, Row> = {};
+for (const action of ['start', 'stop'] as const) {
+  for (const script of RESOURCE_SCRIPTS) {
+    phaseRows[`${action}.${script}`] = { id: `group.${action === 'start' ? 'take' : 'give'}.${script}`, section: 'group', label: `  ${action === 'start' ? 'takegroup' : 'givegroup'}: ${script} phase (${action === 'start' ? 'status + start' : 'stop'})`, unit: 'ms' };
+  }
+}
 
 function save() {
   writeFileSync(OUT, JSON.stringify(result, null, 2));
@@ -44,12 +60,15 @@ function pendingAll(reason: string) {
   save();
 }
 
-/** The stock side's resource.d (bench/lib/stock.ts). */
-function stockResourceDir(): string {
-  const { dir, description } = makeStockResourceDir(TMP, ROOT);
+/** The stock or tuned side's resource.d (bench/lib/stock.ts). */
+function stockResourceDir(side: 'stock' | 'tuned'): string {
+  const { dir, description } = makeStockResourceDir(TMP, ROOT, side);
   result.stock = { cluster: description };
   return dir;
 }
+
+const rotation = (i: number): Side[] => [...SIDES.slice(i % SIDES.length), ...SIDES.slice(0, i % SIDES.length)];
+const emptySamples = () => ({ ours: [] as number[], stock: [] as number[], tuned: [] as number[] });
 
 async function main() {
   const harness = `${ROOT}/test/rig/cluster.ts`;
@@ -61,30 +80,35 @@ async function main() {
     return pendingAll(`e2e harness did not load: ${(error as Error).message.split('\n')[0]}`);
   }
   const { Cluster, GROUP, sleep } = mod;
-  const dirs: Record<Side, string> = { ours: AGENTS, stock: stockResourceDir() };
-  const clusters: Partial<Record<Side, Awaited<ReturnType<typeof Cluster.create>>>> = {};
-  let floorCluster: Awaited<ReturnType<typeof Cluster.create>> | undefined;
+  type ClusterT = Awaited<ReturnType<typeof Cluster.create>>;
+  const dirs: Record<Side, string> = { ours: AGENTS, stock: stockResourceDir('stock'), tuned: stockResourceDir('tuned') };
+  const clusters: Partial<Record<Side, ClusterT>> = {};
+  let floorCluster: ClusterT | undefined;
   const samples = {
-    take: { ours: [] as number[], stock: [] as number[] },
-    give: { ours: [] as number[], stock: [] as number[] },
-    takegive: { ours: [] as number[], stock: [] as number[] },
-    graceful: { ours: [] as number[], stock: [] as number[] },
-    failback: { ours: [] as number[], stock: [] as number[] },
-    crash: { ours: [] as number[], stock: [] as number[] },
+    take: emptySamples(), give: emptySamples(), takegive: emptySamples(),
+    graceful: emptySamples(), failback: emptySamples(), crash: emptySamples(), rejoin: emptySamples(),
   };
-  const writable: Record<Side, [number, number]> = { ours: [0, 0], stock: [0, 0] };
+  const phaseSamples: Record<string, Record<Side, number[]>> = Object.fromEntries(Object.keys(phaseRows).map((k) => [k, emptySamples()]));
+  const writable: Record<Side, [number, number]> = { ours: [0, 0], stock: [0, 0], tuned: [0, 0] };
   const failed: Partial<Record<Side, string>> = {};
   const fail = (side: Side, what: string, error: unknown) => {
     failed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
     result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
   };
-  const order = (i: number): Side[] => (i % 2 ? ['stock', 'ours'] : ['ours', 'stock']);
+  const split = (side: Side, scenario: string, cluster: ClusterT, trigger: number, write: Parameters<typeof splitScenario>[2]) => {
+    try {
+      const { phases: _phases, ...rest } = splitScenario(cluster.timelineLines(), trigger, write, cluster.connectTimes);
+      ((result.splits![scenario] ??= {})[side] ??= []).push(rest);
+    } catch (error) {
+      result.notes.push(`${side}: timeline of ${scenario}: ${(error as Error).message}`);
+    }
+  };
 
   try {
-    for (const side of ['ours', 'stock'] as Side[]) {
+    for (const side of SIDES) {
       process.stderr.write(`bench: setting up the ${side} cluster\n`);
       try {
-        clusters[side] = await Cluster.create({ id: `${ID}-${side === 'ours' ? 'o' : 's'}`, agentsDir: dirs[side], workBase: TMP });
+        clusters[side] = await Cluster.create({ id: `${ID}-${side[0]}`, agentsDir: dirs[side], workBase: TMP, timeline: true });
       } catch (error) {
         fail(side, 'cluster setup', error);
       }
@@ -92,7 +116,7 @@ async function main() {
 
     // ---- takegroup + givegroup through stock ResourceManager on master1 (no daemon)
     const first = GROUP[0]!;
-    for (const side of ['ours', 'stock'] as Side[]) {
+    for (const side of SIDES) {
       const cluster = clusters[side];
       if (!cluster || failed[side]) continue;
       try {
@@ -107,12 +131,13 @@ async function main() {
       }
     }
     for (let round = 0; round < GROUP_ROUNDS; round++) {
-      for (const side of order(round)) {
+      for (const side of rotation(round)) {
         const cluster = clusters[side];
         if (!cluster || failed[side]) continue;
         process.stderr.write(`bench: takegroup/givegroup ${side} ${round + 1}/${GROUP_ROUNDS}\n`);
         try {
           const sb = await cluster.bootNode('master1');
+          const wall0 = Date.now();
           const t0 = performance.now();
           const take = await sb.resourceManager(['takegroup', first]);
           const tookMs = performance.now() - t0;
@@ -134,19 +159,24 @@ async function main() {
           samples.take[side].push(tookMs);
           samples.give[side].push(gaveMs);
           samples.takegive[side].push(tookMs + gaveMs);
+          const phases = resourcePhases(cluster.timelineLines().filter((l) => l.node === 'master1' && l.t >= wall0 - 5));
+          for (const p of phases) phaseSamples[`${p.action}.${p.script}`]?.[side].push(p.to - p.from);
         } catch (error) {
           fail(side, `takegroup/givegroup round ${round + 1}`, error);
         }
       }
     }
     fill(['take', 'give', 'takegive'], samples, failed);
-    for (const side of ['ours', 'stock'] as Side[]) {
-      if (!writable[side][1]) continue;
-      const text = `a write through the VIP right after takegroup returned succeeded ${writable[side][0]}/${writable[side][1]}`;
-      rows.take[side === 'ours' ? 'oursNote' : 'stockNote'] = text;
+    for (const [key, row] of Object.entries(phaseRows)) {
+      for (const side of SIDES) row[side] = stats(phaseSamples[key]![side]);
     }
-    rows.takegive.note = 'sum per round; ResourceManager run inside the node\'s private root (nsenter), stdin /dev/null';
-    result.rows.push(rows.take, rows.give, rows.takegive);
+    for (const side of SIDES) {
+      if (!writable[side][1]) continue;
+      rows.take[noteKey(side)] = `a write through the VIP right after takegroup returned succeeded ${writable[side][0]}/${writable[side][1]}`;
+    }
+    rows.takegive.note = 'sum per round; ResourceManager run inside the node\'s private root (nsenter), stdin /dev/null; every cluster with the rig\'s ms timeline (ResourceManager and agent debug lines on, all sides)';
+    phaseRows['start.IPaddr']!.note = 'from the end of the previous step (group line or previous resource) to ResourceManager\'s "start done" line: status call, ResourceManager\'s own lines, the call';
+    result.rows.push(rows.take, ...RESOURCE_SCRIPTS.map((s) => phaseRows[`start.${s}`]!), rows.give, ...[...RESOURCE_SCRIPTS].reverse().map((s) => phaseRows[`stop.${s}`]!), rows.takegive);
     save();
 
     // ---- two-node failover with the stock heartbeat daemon
@@ -159,7 +189,7 @@ async function main() {
         failoverFailed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
         result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
       };
-      for (const side of ['ours', 'stock'] as Side[]) {
+      for (const side of SIDES) {
         const cluster = clusters[side];
         if (!cluster || failoverFailed[side]) continue;
         process.stderr.write(`bench: starting heartbeat on both nodes (${side})\n`);
@@ -175,73 +205,85 @@ async function main() {
         }
       }
       for (let cycle = 0; cycle < FAILOVER_CYCLES; cycle++) {
-        for (const side of order(cycle)) {
+        for (const side of rotation(cycle)) {
           const cluster = clusters[side];
           if (!cluster || failoverFailed[side]) continue;
           process.stderr.write(`bench: failover cycle ${cycle + 1}/${FAILOVER_CYCLES} (${side})\n`);
           try {
+            // Each trigger on a settled cluster: heartbeat finishes its own
+            // bookkeeping after a takeover (auto_failback's standby exchange)
+            // for a while after the group runs; a crash inside that window
+            // waits for it, which would charge heartbeat's state to whichever
+            // group happened to finish sooner.
+            await sleep(SETTLE_MS);
             let t = Date.now();
             await cluster.stopHeartbeat('master1');
             let w = await cluster.waitForWriteBy('master2', t, 120_000);
             samples.graceful[side].push(w.t - t);
             await cluster.waitForHolder('master2', 60_000);
+            split(side, 'graceful', cluster, t, w);
 
+            await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.startHeartbeat('master1');
             w = await cluster.waitForWriteBy('master1', t, 120_000);
             samples.failback[side].push(w.t - t);
             await cluster.waitForHolder('master1', 60_000);
+            split(side, 'failback', cluster, t, w);
 
+            await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.crashNode('master1');
             w = await cluster.waitForWriteBy('master2', t, 120_000);
             samples.crash[side].push(w.t - t);
+            split(side, 'crash', cluster, t, w);
 
-            // master1 back (a rebooted node rejoining): auto_failback again,
-            // needed only for another cycle.
-            if (cycle === FAILOVER_CYCLES - 1) continue;
+            // master1 back (a rebooted node rejoining): auto_failback again.
+            // The rejoin is its own row (issue 17: where we lost most).
+            await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.startHeartbeat('master1');
             w = await cluster.waitForWriteBy('master1', t, 120_000);
-            samples.failback[side].push(w.t - t);
+            samples.rejoin[side].push(w.t - t);
             await cluster.waitForHolder('master1', 60_000);
+            split(side, 'rejoin', cluster, t, w);
           } catch (error) {
             ffail(side, `failover cycle ${cycle + 1}`, error);
           }
         }
         await sleep(0);
       }
-      for (const side of ['ours', 'stock'] as Side[]) {
+      for (const side of SIDES) {
         const cluster = clusters[side];
         if (!cluster || !writerStarted[side]) continue;
         try {
           await cluster.stopWriter();
           if (cluster.committedIds.length) {
             const missing = await cluster.missingRows();
-            const text = `${cluster.committedIds.length} acknowledged writes, ${missing.length} missing afterwards`;
-            rows.crash[side === 'ours' ? 'oursNote' : 'stockNote'] = text;
+            rows.crash[noteKey(side)] = `${cluster.committedIds.length} acknowledged writes, ${missing.length} missing afterwards`;
           }
         } catch (error) {
           result.notes.push(`${side}: row check after failover: ${(error as Error).message.split('\n')[0]}`);
         }
       }
-      fill(['graceful', 'failback', 'crash'], samples, failoverFailed);
+      fill(['graceful', 'failback', 'crash', 'rejoin'], samples, failoverFailed);
       const deadtime = mod.DEFAULT_TIMINGS.deadtime;
-      rows.crash.note = `deadtime ${deadtime} s, keepalive ${mod.DEFAULT_TIMINGS.keepalive} (target: deadtime + ≤ 0.7 s = ${(deadtime + 0.7).toFixed(1)} s); the client writes every 50 ms (connect timeout 200 ms)`;
+      rows.crash.note = `deadtime ${deadtime} s, keepalive ${mod.DEFAULT_TIMINGS.keepalive}; the client writes every 50 ms (connect timeout 100 ms)`;
       rows.graceful.note = 'time from `heartbeat -k` on master1 to the first acknowledged write served by master2';
+      rows.rejoin.note = 'after the crash: master1 boots, heartbeat starts, auto_failback moves the group back';
     }
-    result.rows.push(rows.graceful, rows.failback, rows.crash);
+    result.rows.push(rows.graceful, rows.failback, rows.crash, rows.rejoin);
     save();
 
     // ---- the floor: heartbeat and ResourceManager alone, with no-op scripts
-    for (const side of ['ours', 'stock'] as Side[]) {
+    for (const side of SIDES) {
       await clusters[side]?.destroy().catch((error: Error) => result.notes.push(`${side} cluster teardown: ${error.message}`));
       delete clusters[side];
     }
     process.stderr.write('bench: the same rounds with no-op resource scripts (heartbeat\'s own cost)\n');
     try {
-      floorCluster = await Cluster.create({ id: `${ID}-n`, agentsDir: noopResourceDir(TMP), workBase: TMP });
-      const floor = await measureFloor(floorCluster, first, GROUP_ROUNDS, withFailover ? FAILOVER_CYCLES : 0);
+      floorCluster = await Cluster.create({ id: `${ID}-n`, agentsDir: noopResourceDir(TMP), workBase: TMP, timeline: true });
+      const floor = await measureFloor(floorCluster, first, GROUP_ROUNDS, withFailover ? FAILOVER_CYCLES : 0, SETTLE_MS);
       const ms = (xs: number[]) => `${Math.round(stats(xs)!.median)} ms`;
       rows.takegive.note += `; with no-op scripts (ResourceManager alone) ${ms(floor.takegive)} (take ${ms(floor.take)}, give ${ms(floor.give)}), n=${floor.takegive.length}`;
       if (floor.crash.length) {
@@ -253,7 +295,7 @@ async function main() {
       result.notes.push(`no-op (floor) cluster: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
     }
   } finally {
-    for (const side of ['ours', 'stock'] as Side[]) {
+    for (const side of SIDES) {
       try {
         await clusters[side]?.destroy();
       } catch (error) {
@@ -290,9 +332,9 @@ async function settle<S>(probe: () => Promise<S>, ok: (s: S) => boolean, side: S
 function fill(keys: (keyof typeof rows)[], samples: Record<string, Record<Side, number[]>>, failed: Partial<Record<Side, string>>) {
   for (const key of keys) {
     const row = rows[key];
-    for (const side of ['ours', 'stock'] as Side[]) {
+    for (const side of SIDES) {
       row[side] = stats(samples[key]![side]);
-      if (failed[side]) row[side === 'ours' ? 'oursNote' : 'stockNote'] = failed[side];
+      if (failed[side]) row[noteKey(side)] = failed[side];
     }
   }
 }

@@ -74,7 +74,7 @@ export interface FloorSamples {
 }
 
 /** The same rounds the ours/stock clusters run, with no-op scripts. */
-export async function measureFloor(cluster: Cluster, firstResource: string, groupRounds: number, crashCycles: number): Promise<FloorSamples> {
+export async function measureFloor(cluster: Cluster, firstResource: string, groupRounds: number, crashCycles: number, settleMs = 0): Promise<FloorSamples> {
   const samples: FloorSamples = { take: [], give: [], takegive: [], crash: [] };
   const sb = await cluster.bootNode('master1');
   for (let round = 0; round < groupRounds; round++) {
@@ -94,6 +94,8 @@ export async function measureFloor(cluster: Cluster, firstResource: string, grou
     await cluster.startHeartbeat('master1');
     await cluster.startHeartbeat('master2');
     await waitFor('master1 holding the group', async () => (await heldCount(cluster, 'master1')) === NOOP_NAMES.length && (await heldCount(cluster, 'master2')) === 0, 120_000);
+    // As the measured clusters do before each trigger: heartbeat settled.
+    await new Promise((r) => setTimeout(r, settleMs));
     const t = Date.now();
     await cluster.crashNode('master1');
     let stamp: number | undefined;

@@ -11,7 +11,7 @@
 #   --no-cluster  skip the ResourceManager group and two-node failover rows
 #   --no-failover skip only the two-node failover rows
 #   --no-split-brain skip the split-brain rows (stock and ours, ~4 min; writes bench/results/split-brain.md)
-#   --group-rounds N / --failover-cycles N   samples for the slow rows (default 3 / 2)
+#   --group-rounds N / --failover-cycles N   samples for the slow rows (default 5 / 5)
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
 #   --no-pacemaker skip the three-node Pacemaker rows (bench/pacemaker-phase.ts → bench/results/pacemaker.md)
 #   --pacemaker-rounds N  cluster lifetimes per side for the Pacemaker rows (default 2)

@@ -22,7 +22,7 @@ const { ROOT, opt, quick, TMP, AGENTS, OUT } = phaseArgs('split-brain.json');
 const ID = opt('--id', `sb${process.pid}`)!;
 const KINDS = opt('--kinds', quick ? 'heartbeat-link' : 'heartbeat-link,processes-killed')!.split(',') as SplitBrainKind[];
 const HOLD_MS = Number(opt('--hold-ms', String(DEFAULT_TIMINGS.deadtime * 1000 + 40_000)));
-const SIDES: Side[] = ['ours', 'stock'];
+const SIDES = ['ours', 'stock'] as const satisfies readonly Side[];
 
 const result: PhaseResult & { details: Record<string, unknown> } = { rows: [], rss: [], notes: [], details: {} };
 const save = () => writeFileSync(OUT, JSON.stringify(result, null, 2));
@@ -52,7 +52,8 @@ async function runSide(side: Side, kind: SplitBrainKind, agentsDir: string, n: n
 
 async function main() {
   const stock = makeStockResourceDir(TMP, ROOT);
-  const dirs: Record<Side, string> = { ours: AGENTS, stock: stock.dir };
+  // The tuned shell group runs the same stock IPaddr as the stock side: its duplicate-VIP window is the stock one.
+  const dirs: Record<(typeof SIDES)[number], string> = { ours: AGENTS, stock: stock.dir };
   const md: string[] = [];
   for (const [n, kind] of KINDS.entries()) {
     process.stderr.write(`bench: split brain (${kind}), ours and stock at once\n`);

@@ -3,6 +3,7 @@
 // verdict. With --keep the cluster stays up until Enter or Ctrl-C.
 import { Cluster, NODES, VIP, type NodeState } from '../test/rig/cluster.ts';
 import { runTutorialScenarios, singleHolder, type ScenarioResult } from '../test/rig/scenarios.ts';
+import { clock, isTimelineWorthy, splitScenario } from '../test/rig/timeline.ts';
 
 const keep = process.argv.includes('--keep');
 const t0 = Date.now();
@@ -39,6 +40,30 @@ function holderOf(states: NodeState[]): string {
   return h ? h.node : 'nobody';
 }
 
+/**
+ * One scenario to the millisecond, trigger → first committed write: the
+ * daemon's decisions (heartbeat stamps them to the second: .~), each
+ * ResourceManager call's start and end, our agents' steps (their debug
+ * lines), the client's first connect and first write; then the split.
+ */
+function timelineOf(c: Cluster, r: ScenarioResult): string {
+  const first = c.firstWriteBy(r.expectedHolder, r.triggerAt);
+  if (!first) return '';
+  const rel = (t: number) => `+${String(t - r.triggerAt).padStart(5)} ms`;
+  const out: string[] = [`  ${clock(r.triggerAt)}  ${rel(r.triggerAt)}  trigger: ${r.trigger}`];
+  const lines = c.timelineLines().filter((l) => l.t >= r.triggerAt - (l.coarse ? 999 : 0) && l.t <= first.t && isTimelineWorthy(l));
+  // heartbeat's own lines carry whole seconds: no offset to the ms for them.
+  const events = lines.map((l) => ({ t: l.t, text: `${clock(l.t, l.coarse)}  ${l.coarse ? ' '.repeat(rel(l.t).length) : rel(l.t)}  ${l.node.padEnd(7)} ${l.tag.replace(/\[\d+\]$/, '').padEnd(15)} ${l.text.replace(/\/etc\/ha\.d\/+resource\.d\/+/g, '')}` }));
+  const split = splitScenario(c.timelineLines(), r.triggerAt, first, c.connectTimes);
+  if (split.firstAcceptAt !== undefined) events.push({ t: split.firstAcceptAt, text: `${clock(split.firstAcceptAt)}  ${rel(split.firstAcceptAt)}  client  first TCP connect + MySQL handshake through ${VIP} that served the first write` });
+  events.push({ t: first.t, text: `${clock(first.t)}  ${rel(first.t)}  client  first committed write served by ${first.node}` });
+  events.sort((a, b) => a.t - b.t);
+  out.push(...events.map((e) => `  ${e.text}`));
+  const parts = [`heartbeat + ResourceManager ${split.heartbeatMs} ms`, ...Object.entries(split.scripts).map(([k, v]) => `${k} ${v} ms${k === 'mysqld' && split.mysqlServerMs !== undefined ? ` (the MySQL server itself ${split.mysqlServerMs} ms)` : ''}`), `client ${split.clientMs} ms`];
+  out.push(`  = ${split.totalMs} ms: ${parts.join(', ')}`);
+  return out.join('\n');
+}
+
 function table(results: ScenarioResult[]): string {
   const rows = [['scenario', 'trigger', 'holder after', 'group held', 'first write', 'rows (missing)', 'replica IO/SQL (missing)']];
   for (const r of results) {
@@ -62,13 +87,19 @@ function table(results: ScenarioResult[]): string {
 let exitCode = 1;
 try {
   say('setting up: namespaces, bridge, heartbeat link, ext3 image, MariaDB datadir on /dev/drbd1');
-  cluster = await Cluster.create({ id: `demo${process.pid}`, say });
+  cluster = await Cluster.create({ id: `demo${process.pid}`, say, timeline: true });
   cluster.watchLogs();
   const results = await runTutorialScenarios(cluster, { replica: true, recoverAfterCrash: true });
   cluster.stopWatchingLogs();
 
   console.log('\nSummary ("group held": seen by polling both nodes; "first write": first row the client committed through the VIP on the new holder; both from the trigger):\n');
   console.log(table(results));
+  console.log('\nEach takeover to the millisecond (ResourceManager, agents and client stamp their lines to the ms; heartbeat\'s own lines only to the second: .~):');
+  for (const r of results) {
+    if (r.name === 'start' || r.error) continue;
+    console.log(`\n${r.name}:`);
+    console.log(timelineOf(cluster, r));
+  }
   const problems: string[] = [];
   for (const r of results) {
     if (r.error) problems.push(`${r.name}: ${r.error}`);

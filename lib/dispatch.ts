@@ -75,6 +75,14 @@ export async function runAgent(definition: AgentDefinition, argv: readonly strin
     return mode === 'ocf' ? OCF.ERR_UNIMPLEMENTED : OCF.ERR_ARGS;
   }
   const isStatus = action === 'status' || action === 'monitor';
+  // Debug only (HA_debug): the timeline of one call, from the runtime's own start-up on.
+  log.debug(`${action}: begins ${Math.round(Date.now() - performance.timeOrigin)} ms after the process started`);
+  const code = await runAction(definition, mode, action, args, isStatus, env, io);
+  log.debug(`${action}: exit ${code} after ${Math.round(Date.now() - performance.timeOrigin)} ms`);
+  return code;
+}
+
+async function runAction(definition: AgentDefinition, mode: Mode, action: string, args: readonly string[], isStatus: boolean, env: NodeJS.ProcessEnv, io: AgentIo): Promise<number> {
   try {
     const given = mode === 'ocf' ? paramsFromOcfEnv(definition, env) : paramsFromV1Args(definition, args);
     const params: Params = resolveParams(definition, given);

@@ -41,11 +41,13 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const env = { ...process.env, ...options.env, LC_ALL: 'C' };
-  log.debug(`running ${[command, ...args].join(' ')}`);
+  const line = [command, ...args].join(' ');
+  const began = Date.now();
+  log.debug(`running ${line}`);
   const raw = process.versions.bun
     ? await runWithBun(command, args, options, env, timeoutMs)
     : await runWithExeca(command, args, options, env, timeoutMs);
-  const line = [command, ...args].join(' ');
+  log.debug(`ran ${command} ${args[0] ?? ''}: exit ${raw.exitCode ?? raw.signal ?? '?'} in ${Date.now() - began} ms`);
   if (raw.notFound) throw new NotInstalledError(`${command} not found (needed for: ${line})`);
   if (raw.timedOut) throw new TimeoutError(`${line} did not finish within ${timeoutMs} ms`);
   const failed = raw.signal !== undefined || raw.exitCode !== 0;
@@ -183,6 +185,69 @@ function killTree(pid: number | undefined): void {
       // Gone already.
     }
   }
+}
+
+export interface AnsweredResult {
+  stdout: string;
+  stderr: string;
+  /** undefined when the answer came before the program exited (it finishes on its own). */
+  exitCode: number | undefined;
+}
+
+/**
+ * Runs a program until its stdout holds the answer (`answered(stdout)`),
+ * not until it exits: some programs print their result and then spend tens
+ * of milliseconds in the kernel tearing down (arping's packet socket). The
+ * program is left to finish by itself; it is never waited for past its answer.
+ * Without an answer, this waits for the exit like run(). Not found and
+ * timeout are typed errors as in run().
+ */
+export async function runUntilAnswered(command: string, args: readonly string[], answered: (stdout: string) => boolean, options: { timeoutMs: number }): Promise<AnsweredResult> {
+  if (!process.versions.bun) {
+    const r = await run(command, args, { allowFailure: true, timeoutMs: options.timeoutMs });
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  }
+  const line = [command, ...args].join(' ');
+  const began = Date.now();
+  log.debug(`running ${line}`);
+  let child;
+  try {
+    child = Bun.spawn([command, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { ...process.env, LC_ALL: 'C' } as Record<string, string> });
+  } catch (error) {
+    if (/ENOENT|not found|No such file/i.test(String(error))) throw new NotInstalledError(`${command} not found (needed for: ${line})`);
+    throw error;
+  }
+  let stdout = '';
+  let early = false;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs);
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  const stderrText = new Response(child.stderr).text();
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    stdout += decoder.decode(chunk.value, { stream: true });
+    if (answered(stdout)) {
+      early = true;
+      break;
+    }
+  }
+  clearTimeout(timer);
+  if (early) {
+    reader.releaseLock();
+    child.unref();
+    log.debug(`ran ${command}: answered in ${Date.now() - began} ms (left to exit by itself)`);
+    return { stdout, stderr: '', exitCode: undefined };
+  }
+  const stderr = await stderrText;
+  await child.exited;
+  if (timedOut) throw new TimeoutError(`${line} did not finish within ${options.timeoutMs} ms`);
+  log.debug(`ran ${command}: exit ${child.exitCode ?? child.signalCode} in ${Date.now() - began} ms`);
+  return { stdout, stderr, exitCode: child.signalCode ? undefined : (child.exitCode ?? undefined) };
 }
 
 export interface DetachedProcess {

@@ -25,9 +25,20 @@ const DEFAULT_DATEFMT = '%b %d %T ';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-/** The strftime subset that HA_DATEFMT values use in practice. */
+/**
+ * The strftime subset that HA_DATEFMT values use in practice, plus GNU
+ * date's %N (nanoseconds; %3N milliseconds), which the stock shell agents
+ * get from date(1): HA_DATEFMT="%Y/%m/%d_%T.%3N " stamps every line of
+ * ResourceManager, the stock agents and ours to the millisecond (the test
+ * rig's timeline). The default formats have no %N.
+ */
 export function formatHaDate(format: string, date: Date): string {
-  return format.replace(/%([a-zA-Z%])/g, (whole, letter: string) => {
+  return format.replace(/%(\d?)([a-zA-Z%])/g, (whole, width: string, letter: string) => {
+    if (letter === 'N') {
+      const digits = `${pad(date.getMilliseconds(), 3)}000000`;
+      return digits.slice(0, width ? Math.min(9, Number(width)) || 9 : 9);
+    }
+    if (width) return whole;
     switch (letter) {
       case 'Y': return String(date.getFullYear());
       case 'y': return pad(date.getFullYear() % 100);

@@ -1,6 +1,9 @@
 import type { Stats } from './measure.ts';
 
-export type Side = 'ours' | 'stock';
+/** ours; stock = the tutorial's group (stock scripts, the tutorial's mysql.server); tuned = stock scripts + a readiness-polling LSB mysqld (bench/stock/mysqld-tuned). */
+export type Side = 'ours' | 'stock' | 'tuned';
+export const SIDES: readonly Side[] = ['ours', 'stock', 'tuned'];
+export const noteKey = (side: Side) => `${side}Note` as 'oursNote' | 'stockNote' | 'tunedNote';
 
 /** One line of the results table. */
 export interface Row {
@@ -10,9 +13,13 @@ export interface Row {
   unit: 'ms' | 's';
   ours?: Stats;
   stock?: Stats;
+  /** The tuned shell group (same as stock where the script is the same one: then tunedSameAsStock). */
+  tuned?: Stats;
+  tunedSameAsStock?: boolean;
   /** Why a side has no numbers, or what it printed (one line each). */
   oursNote?: string;
   stockNote?: string;
+  tunedNote?: string;
   /** Whole-row note (method, pending reason). */
   note?: string;
   pending?: boolean;

@@ -7,6 +7,7 @@ import { classifyDrbdadmFailure, type DrbdadmFailure } from './failures.ts';
 import { parseProcDrbd } from './proc-drbd.ts';
 import { parseCstateOutput, parseDstateOutput, parseRoleOutput, type DiskLine, type RoleLine } from './roles.ts';
 import { parseDrbdsetupStatus } from './drbdsetup-status.ts';
+import { parseResourceState, type ResourceState } from './resource-state.ts';
 
 // The steps drbddisk takes, each one drbdadm call (argument arrays only).
 
@@ -55,6 +56,17 @@ export class Drbdadm {
     const call = await this.call('role');
     const lines = call.ok ? parseRoleOutput(call.result.stdout) : undefined;
     return lines ? { lines } : { call };
+  }
+
+  /**
+   * Role, disk and connection of one resource from one `drbdadm status`
+   * (drbd 8.3's XML, 8.4's and 9's text); undefined when that call does not
+   * answer all three (the caller asks role, dstate and cstate instead).
+   */
+  async state(): Promise<ResourceState | undefined> {
+    const call = await this.call('status');
+    if (call.ok) return parseResourceState(call.result.stdout, this.resource);
+    return call.failure?.kind === 'not-up' ? { role: 'Unconfigured', disks: [], connections: [], notUp: call.failure.text } : undefined;
   }
 
   async disks(): Promise<DiskLine[] | undefined> {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { startDetached } from '../exec.ts';
 import { lockDirectory } from '../lock.ts';
-import { isAlive, terminate } from '../terminate.ts';
+import { isAlive } from '../terminate.ts';
+import { pollUntil } from '../wait.ts';
 
 // The background announcer: resource-agents' send_arp (IPv4) or send_ua
 // (IPv6) repeating unsolicited ARP / NA `count` times every `interval` ms,
@@ -84,6 +85,25 @@ export async function startAnnouncer(env: NodeJS.ProcessEnv, ip: string, argv: r
   return record;
 }
 
+/**
+ * SIGKILL at once: send_arp finishes its current interval (up to
+ * arp_interval, 200 ms) before acting on SIGTERM, and holds nothing that
+ * needs a clean exit (its pid file is removed by stopAnnouncer). Waited for
+ * only until its memory is gone (empty command line): from then on it
+ * cannot send another frame; closing its packet socket takes the kernel
+ * tens of ms more, which nothing here needs to wait for.
+ */
+async function killAnnouncers(pids: readonly number[]): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  await pollUntil(() => (pids.every((pid) => (readCmdline(pid)?.length ?? 0) === 0) ? true : undefined), { intervalMs: 2, timeoutMs: 1000 });
+}
+
 export type AnnouncerStopOutcome = 'none' | 'finished' | 'stopped' | 'not-ours';
 
 /** Ends the recorded announcer if it is still the process we started; always removes the record. */
@@ -95,12 +115,14 @@ export async function stopAnnouncer(env: NodeJS.ProcessEnv, ip: string): Promise
   if (record?.pid === 0) {
     const orphans = pidsRunning(record.argv);
     if (orphans.length) {
-      await terminate(orphans, { termWaitMs: 500, killWaitMs: 500 });
+      await killAnnouncers(orphans);
       outcome = 'stopped';
     }
-  } else if (record && isAlive(record.pid)) {
+    // No command line: the process is gone, or exiting (its memory is released
+    // while the kernel closes its packet socket, tens of ms): finished, not foreign.
+  } else if (record && isAlive(record.pid) && (readCmdline(record.pid)?.length ?? 0) > 0) {
     if (isOurAnnouncer(record)) {
-      await terminate([record.pid], { termWaitMs: 500, killWaitMs: 500 });
+      await killAnnouncers([record.pid]);
       outcome = 'stopped';
     } else {
       outcome = 'not-ours';

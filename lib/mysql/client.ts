@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { pollUntil } from '../wait.ts';
 
 // Talking to the server over its Unix socket with mysql2, in-process: no
@@ -48,17 +49,23 @@ export type ReadyOutcome =
 
 /**
  * Polls until `SELECT 1` succeeds over the socket, the server process is
- * gone, or the deadline passes. Attempts against a socket that does not
- * exist yet fail in microseconds, so a fine interval costs nothing.
+ * gone, or the deadline passes. While the socket does not exist yet a poll
+ * is one stat(2), so the interval can be fine (10 ms) without taking CPU
+ * from the starting server; a connect to a socket that exists waits in the
+ * server's listen queue until it accepts.
  */
 export async function waitForMysqlReady(
   target: SocketTarget,
-  { deadline, intervalMs = 25, serverAlive }: { deadline: number; intervalMs?: number; serverAlive: () => boolean },
+  { deadline, intervalMs = 10, serverAlive }: { deadline: number; intervalMs?: number; serverAlive: () => boolean },
 ): Promise<ReadyOutcome> {
   let lastError: string | undefined;
   const outcome = await pollUntil<ReadyOutcome>(
     async () => {
       if (!serverAlive()) return { state: 'exited' };
+      if (!existsSync(target.socket)) {
+        lastError = `no socket ${target.socket} yet`;
+        return undefined;
+      }
       const result = await queryOverSocket(target, 'SELECT 1', Math.max(100, deadline - Date.now()));
       if (result.ok) return { state: 'ready' };
       if (result.answered && /ACCESS_DENIED|ER_NOT_SUPPORTED_AUTH|PLUGIN/i.test(result.code)) return { state: 'login-refused', message: result.message };

@@ -51,6 +51,13 @@ for (const version of DRBD_VERSIONS) {
     t.equal(drbd.role(RES, 'master1'), 'Secondary');
   });
 
+  t.test(`drbd ${version}: start asks drbdadm once (status), then promotes`, async (t) => {
+    const { drbd, v1 } = setup(t, version);
+    const r = await v1('start');
+    t.equal(r.exitCode, 0, r.stderr);
+    t.same(drbd.calls().filter((c) => c.startsWith('master1\t')), ['master1\tdrbdadm status data', 'master1\tdrbdadm primary data']);
+  });
+
   t.test(`drbd ${version}: a peer still Primary that goes away after 1 s: start waits, then promotes`, async (t) => {
     const { drbd, v1, primaryCalls } = setup(t, version, { master1: 'Secondary', master2: 'Primary' });
     drbd.nodeGoesAway(RES, 'master2', 1000);

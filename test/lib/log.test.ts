@@ -151,3 +151,13 @@ t.test('formatHaDate', async (t) => {
   const shell = execFileSync(join(stubs, 'date'), ['+%b %d %T '], { encoding: 'utf8' }).replace(/\n$/, '');
   t.equal(formatHaDate('%b %d %T ', FROZEN), shell, 'same as date(1)');
 });
+
+t.test('formatHaDate: GNU date\'s %N and %3N (the rig\'s millisecond timeline)', async (t) => {
+  const at = new Date(2026, 10, 25, 3, 4, 5, 67);
+  t.equal(formatHaDate('%Y/%m/%d_%T.%3N ', at), '2026/11/25_03:04:05.067 ');
+  t.equal(formatHaDate('%T.%N', at), '03:04:05.067000000');
+  t.equal(formatHaDate('%6N|%2d', at), '067000|%2d', 'a width only means something for %N');
+  // date(1) agrees (the stock agents and ResourceManager stamp their lines with it).
+  const ms = execFileSync('date', ['-d', '@1700000000.067', '+%3N'], { encoding: 'utf8' }).trim();
+  t.equal(formatHaDate('%3N', new Date(1700000000067)), ms);
+});

@@ -6,6 +6,7 @@
 // stdout, one JSON object a line:
 //   {"ok":ID,"node":"master1","t":EPOCH_MS}   row ID committed (autocommit, acknowledged)
 //   {"fail":ID,"t":EPOCH_MS,"error":"..."}    attempt failed (row may or may not exist)
+//   {"connect":true,"t":EPOCH_MS}             a connection through HOST completed (TCP + handshake)
 // A row is only reported ok once the server acknowledged the COMMIT, so
 // every ok row must survive every takeover. SIGTERM ends it after the
 // statement in flight.
@@ -19,11 +20,11 @@ process.on('SIGTERM', () => { stopping = true; });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const emit = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
-// A connect that has not completed within 200 ms on this one-hop LAN went to
+// A connect that has not completed within 100 ms on this one-hop LAN went to
 // a node that is gone (its SYN is lost, not refused): give up and retry, so
-// the first write after a takeover lands within ~0.25 s of the VIP moving.
+// the first write after a takeover lands within ~0.15 s of the VIP moving.
 // That is the resolution of every failover time measured with this client.
-const CONNECT_TIMEOUT_MS = 200;
+const CONNECT_TIMEOUT_MS = 100;
 
 let conn;
 while (!stopping) {
@@ -31,6 +32,7 @@ while (!stopping) {
     if (!conn) {
       conn = await mysql.createConnection({ host, user: 'app', password: 'app', database: 'test', connectTimeout: CONNECT_TIMEOUT_MS });
       conn.on('error', () => {});
+      emit({ connect: true, t: Date.now() });
     }
     const [rows] = await Promise.race([
       conn.query('INSERT INTO t (id, node) VALUES (?, @@hostname)', [id]).then(() => conn.query('SELECT @@hostname AS node')),

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { ROOT } from './agents.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
+import { parseHaDebug, type TimelineLine } from './timeline.ts';
 
 // The tutorial's cluster on one machine: master1 and master2 (each its own
 // network, UTS, mount and PID namespace and private root, see sandbox.ts),
@@ -48,6 +49,12 @@ export interface ClusterOptions {
   workBase?: string;
   /** Extra files under each node's /etc (e.g. test-only init.d scripts). */
   extraEtc?: Record<string, string | { content: string; mode?: number }>;
+  /**
+   * Millisecond timeline (test/rig/timeline.ts): each node's shellfuncs sets
+   * HA_DATEFMT with %3N and HA_debug=1, so ResourceManager logs every
+   * resource call's start and end and the agents their steps, to the ms.
+   */
+  timeline?: boolean;
 }
 
 export interface NodeState {
@@ -68,9 +75,26 @@ export interface TimelineEvent {
 export interface WriterRecord {
   ok?: number;
   fail?: number;
+  /** A TCP connection (and MySQL handshake) through the VIP completed. */
+  connect?: boolean;
   node?: string;
   t: number;
   error?: string;
+}
+
+/**
+ * The rig's shellfuncs for the timeline: heartbeat's own, then the
+ * millisecond date format and debug lines. The heartbeat daemon sets
+ * HA_DATEFMT for its children itself (setenv, overwriting), so the
+ * environment cannot carry it; ResourceManager sources this file.
+ */
+function timelineShellfuncs(): string {
+  return `${readFileSync('/etc/ha.d/shellfuncs', 'utf8')}
+# test rig (timeline): millisecond stamps (GNU date %3N) and ResourceManager's
+# debug lines around every resource call, for ResourceManager and the agents.
+HA_DATEFMT='%Y/%m/%d_%T.%3N '; export HA_DATEFMT
+HA_debug=1; export HA_debug
+`;
 }
 
 // ---------------------------------------------------------------- configs
@@ -279,6 +303,7 @@ export class Cluster {
       logDir: `${this.base}/${node}-${tag}-log`,
       etc: {
         ...this.options.extraEtc,
+        ...(this.options.timeline ? { 'ha.d/shellfuncs': timelineShellfuncs() } : {}),
         'ha.d/ha.cf': haCf(this.options.timings),
         'ha.d/authkeys': { content: AUTHKEYS, mode: 0o600 },
         'ha.d/haresources': `master1 ${this.options.group.join(' ')}\n`,
@@ -471,6 +496,11 @@ export class Cluster {
     return ids;
   }
 
+  /** When the client's connections through the VIP completed (connect + handshake). */
+  get connectTimes(): number[] {
+    return this.writes.filter((w) => w.connect).map((w) => w.t);
+  }
+
   get committedIds(): number[] {
     return this.writes.filter((w) => w.ok !== undefined).map((w) => w.ok!);
   }
@@ -586,6 +616,11 @@ export class Cluster {
       .map((line) => ({ line, m: /info: Running \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+).* (start|stop)$/.exec(line) }))
       .filter((x) => x.m)
       .map((x) => ({ script: x.m![1]!, action: x.m![2]!, line: x.line }));
+  }
+
+  /** Both nodes' ha-debug lines with their stamps (ms with the timeline option), in time order. */
+  timelineLines(): TimelineLine[] {
+    return NODES.flatMap((node) => parseHaDebug(this.nodeLog(node, 'ha-debug'), node)).sort((a, b) => a.t - b.t);
   }
 
   haLog(node: NodeName): string {

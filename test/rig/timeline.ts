@@ -1,0 +1,193 @@
+// The takeover timeline to the millisecond, from the nodes' ha-debug files
+// and the client's records. With the cluster's `timeline` option each node's
+// /etc/ha.d/shellfuncs sets HA_DATEFMT="%Y/%m/%d_%T.%3N " and HA_debug=1
+// (the heartbeat daemon forces its own HA_DATEFMT on its children;
+// ResourceManager then sources shellfuncs): ResourceManager's "Acquiring /
+// Releasing resource group", "Starting X ... start" and "X ... start done.
+// RC=0" lines, the stock agents' lines (date +%3N) and ours (lib/log.ts)
+// carry milliseconds. The daemon's own lines ("node master1: is dead",
+// "Received shutdown notice") are stamped by heartbeat to the second only,
+// syslog style ("Nov 28 19:00:56 master2 heartbeat: [88]: WARN: ...").
+
+import type { NodeName, WriterRecord } from './cluster.ts';
+
+export interface TimelineLine {
+  node: NodeName;
+  /** Epoch ms. */
+  t: number;
+  /** true: heartbeat's own stamp, whole seconds only. */
+  coarse: boolean;
+  /** Program and pid, e.g. "ResourceManager[812]", "IPaddr[900]", "heartbeat[77]". */
+  tag: string;
+  text: string;
+}
+
+const STAMP = /(\d{4})\/(\d\d)\/(\d\d)_(\d\d):(\d\d):(\d\d)(?:\.(\d{3}))?/;
+
+function stampOf(m: RegExpExecArray): number {
+  const [, y, mo, d, h, mi, s, ms] = m;
+  return new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms ?? 0)).getTime();
+}
+
+/**
+ * ha-debug lines: `TAG:\tDATE MESSAGE` (ha_log / ha_debug of the shell
+ * functions and lib/log.ts), or the daemon's syslog-style lines.
+ */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** The daemon's own lines: `Nov 28 19:00:56 master2 heartbeat: [88]: WARN: node master1: is dead` (no year; this year's). */
+const DAEMON = /^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) \S+ (\w+): \[(\d+)\]: (.*)$/;
+
+export function parseHaDebug(text: string, node: NodeName, year = new Date().getFullYear()): TimelineLine[] {
+  const out: TimelineLine[] = [];
+  for (const line of text.split('\n')) {
+    const daemon = DAEMON.exec(line);
+    if (daemon && MONTHS.includes(daemon[1]!)) {
+      const [, mon, d, h, mi, sec, prog, pid, message] = daemon;
+      const t = new Date(year, MONTHS.indexOf(mon!), Number(d), Number(h), Number(mi), Number(sec)).getTime();
+      out.push({ node, t, coarse: true, tag: `${prog}[${pid}]`, text: message!.trim() });
+      continue;
+    }
+    const head = /^([\w.-]+(?:\([^)]*\))?\[\d+\]):\s+/.exec(line);
+    if (!head) continue;
+    const rest = line.slice(head[0].length);
+    const stamp = STAMP.exec(rest);
+    if (!stamp || stamp.index !== 0) continue;
+    out.push({ node, t: stampOf(stamp), coarse: stamp[7] === undefined, tag: head[1]!, text: rest.slice(stamp[0].length).trim() });
+  }
+  return out;
+}
+
+export const RESOURCE_SCRIPTS = ['IPaddr', 'drbddisk', 'Filesystem', 'mysqld'] as const;
+export type ResourceScript = (typeof RESOURCE_SCRIPTS)[number];
+
+/** One resource's phase in takegroup or givegroup, as ResourceManager runs it. */
+export interface ResourcePhase {
+  node: NodeName;
+  script: string;
+  action: 'start' | 'stop';
+  /** End of the previous step (the group line or the previous resource's call): the status call, if any, is inside. */
+  from: number;
+  /** ResourceManager's "Starting ..." line: the call itself begins. */
+  callFrom: number;
+  /** "... done. RC=N" (or the end of the window for a call still running: rc -1). */
+  to: number;
+  rc: number;
+}
+
+/**
+ * takegroup / givegroup phases from ResourceManager's lines: each resource's
+ * phase runs from the end of the previous one (or the "Acquiring / Releasing
+ * resource group" line) to its "done. RC=" line, so it holds the status call
+ * ResourceManager makes first in takegroup (we_own_resource) and its own
+ * bookkeeping: the phase as heartbeat runs it.
+ */
+export function resourcePhases(lines: TimelineLine[], openUntil?: number): ResourcePhase[] {
+  const phases: ResourcePhase[] = [];
+  let mark: number | undefined;
+  let starting: { t: number; script: string; action: string } | undefined;
+  for (const l of lines) {
+    if (!/^ResourceManager\b/.test(l.tag) || l.coarse) continue;
+    if (/info: (Acquiring|Releasing) resource group/.test(l.text)) {
+      mark = l.t;
+      continue;
+    }
+    const start = /debug: Starting \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+)\s.*?(start|stop)$/.exec(l.text);
+    if (start) {
+      starting = { t: l.t, script: start[1]!, action: start[2]! };
+      continue;
+    }
+    const done = /debug: \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+)\s.*?(start|stop) done\. RC=(\d+)/.exec(l.text);
+    if (done && mark !== undefined) {
+      const callFrom = starting && starting.script === done[1] ? starting.t : l.t;
+      phases.push({ node: l.node, script: done[1]!, action: done[2] as 'start' | 'stop', from: mark, callFrom, to: l.t, rc: Number(done[3]) });
+      mark = l.t;
+      starting = undefined;
+    }
+  }
+  // A call still running (no "done" line yet) when the window closes: a
+  // script that sleeps out its poll after the server already took the write.
+  if (starting && mark !== undefined && openUntil !== undefined) {
+    const node = lines.at(-1)!.node;
+    phases.push({ node, script: starting.script, action: starting.action as 'start' | 'stop', from: mark, callFrom: starting.t, to: Math.max(starting.t, openUntil), rc: -1 });
+  }
+  return phases;
+}
+
+export interface ScenarioSplit {
+  totalMs: number;
+  /** Heartbeat daemon and ResourceManager: detection, messages, and everything between the resource phases. */
+  heartbeatMs: number;
+  /** Per resource script: its phases (status + call) on both nodes inside the scenario. */
+  scripts: Record<string, number>;
+  /** From the new holder's takegroup end (mysqld started) to the first committed write (VIP, client, MySQL's first commit). */
+  clientMs: number;
+  /**
+   * Our mysqld only (its lines say it): the MySQL server's own share of the
+   * mysqld part — mariadbd spawned → accepts connections, SIGTERM → gone.
+   */
+  mysqlServerMs?: number;
+  /** From the last TCP connect that served the first write to that write. */
+  firstAcceptAt?: number;
+  phases: ResourcePhase[];
+}
+
+/**
+ * Splits trigger → first committed write into heartbeat / each script /
+ * client. Only phases inside the window count; whatever is not a resource
+ * phase or the client's tail is heartbeat's (daemon + ResourceManager).
+ */
+export function splitScenario(lines: TimelineLine[], trigger: number, firstWrite: WriterRecord, connects: number[]): ScenarioSplit {
+  const end = firstWrite.t;
+  // One node's ResourceManager lines at a time: the two nodes' steps interleave.
+  // A phase still running at the first write (a script that returns after the
+  // server already accepts writes, e.g. sleeping out its poll interval)
+  // counts up to that write.
+  const phases = (['master1', 'master2'] as NodeName[])
+    .flatMap((node) => {
+      const own = lines.filter((l) => l.node === node && l.t >= trigger - 5).sort((a, b) => a.t - b.t);
+      return own.length ? resourcePhases(own, end) : [];
+    })
+    .filter((p) => p.from <= end)
+    .map((p) => (p.to > end ? { ...p, to: end } : p))
+    .sort((a, b) => a.to - b.to);
+  const scripts: Record<string, number> = {};
+  for (const p of phases) scripts[p.script] = (scripts[p.script] ?? 0) + (p.to - p.from);
+  const lastStart = phases.filter((p) => p.action === 'start').at(-1);
+  const clientMs = lastStart ? end - lastStart.to : 0;
+  const inScripts = Object.values(scripts).reduce((a, b) => a + b, 0);
+  const totalMs = end - trigger;
+  const firstAcceptAt = connects.filter((c) => c <= end && c >= trigger).at(-1);
+  return { totalMs, heartbeatMs: totalMs - inScripts - clientMs, scripts, clientMs, mysqlServerMs: mysqlServerShare(lines, trigger, end), firstAcceptAt, phases };
+}
+
+/** Our mysqld's "starting ... → accepts connections" and "stopping mysqld ... → stop: exit" spans inside the window. */
+function mysqlServerShare(lines: TimelineLine[], trigger: number, end: number): number | undefined {
+  let total: number | undefined;
+  const open = new Map<string, number>();
+  for (const l of lines) {
+    if (!/^mysqld\[/.test(l.tag) || l.t < trigger || l.coarse) continue;
+    if (/^INFO: (starting \S+ on |stopping mysqld \(pid)/.test(l.text)) open.set(l.tag, l.t);
+    else if (/^INFO: mysqld \(pid \d+\) accepts connections|^DEBUG: stop: exit/.test(l.text) && open.has(l.tag)) {
+      total = (total ?? 0) + Math.min(l.t, end) - open.get(l.tag)!;
+      open.delete(l.tag);
+    }
+  }
+  for (const from of open.values()) if (from <= end) total = (total ?? 0) + end - from;
+  return total;
+}
+
+/** Lines worth a place in a human timeline (the demo's): heartbeat's decisions, ResourceManager, the agents. */
+export function isTimelineWorthy(l: TimelineLine): boolean {
+  if (/^ResourceManager\b/.test(l.tag)) return /resource group|debug: Starting|done\. RC=|ERROR|CRIT/.test(l.text);
+  if (l.tag.startsWith('heartbeat[')) return /is dead|shutdown notice|Heartbeat restart|resource acquisition|takeover complete|wants to go standby|foreign resources|local resources|Giving up|Comm_now_up|Link .* (up|dead)/.test(l.text);
+  // The agents: every line but the "running X" half of each spawn (the "ran X: ... in N ms" half says it).
+  if (/^DEBUG: running /.test(l.text)) return false;
+  return /^(INFO|WARNING|ERROR|CRIT|DEBUG): /.test(l.text) || /^(info|debug|warn|error)/i.test(l.text);
+}
+
+/** hh:mm:ss.mmm (local time); heartbeat's whole-second stamps show as hh:mm:ss.~ */
+export function clock(t: number, coarse = false): string {
+  const d = new Date(t);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${coarse ? '~  ' : p(d.getMilliseconds(), 3)}`;
+}
