@@ -76,3 +76,15 @@ t.test('splitScenario: a call with no "done" line yet (the script still sleeping
   t.same(split.scripts, { IPaddr: 180, drbddisk: 150, mysqld: 450 });
   t.equal(split.clientMs, 0);
 });
+
+t.test('the MySQL server\'s share: only inside the window, never negative, per node', async (t) => {
+  const lines = parseHaDebug(MASTER2, 'master2');
+  const trigger = new Date(2026, 10, 28, 19, 0, 0, 0).getTime();
+  // The window closes while the server is still starting: counted up to the write.
+  const early = splitScenario(lines, trigger, { ok: 1, node: 'master2', t: new Date(2026, 10, 28, 19, 0, 3, 700).getTime() }, []);
+  t.equal(early.mysqlServerMs, 60);
+  // Lines after the first write (the next takeover's) do not count.
+  const later = parseHaDebug(MASTER2 + '\nmysqld[720]:\t2026/11/28_19:00:09.000 INFO: stopping mysqld (pid 730) on /data: SIGTERM\nmysqld[720]:\t2026/11/28_19:00:09.100 DEBUG: stop: exit 0 after 110 ms', 'master2');
+  const split = splitScenario(later, trigger, { ok: 1, node: 'master2', t: new Date(2026, 10, 28, 19, 0, 4, 150).getTime() }, []);
+  t.equal(split.mysqlServerMs, 320);
+});

@@ -165,14 +165,16 @@ function mysqlServerShare(lines: TimelineLine[], trigger: number, end: number): 
   let total: number | undefined;
   const open = new Map<string, number>();
   for (const l of lines) {
-    if (!/^mysqld\[/.test(l.tag) || l.t < trigger || l.coarse) continue;
-    if (/^INFO: (starting \S+ on |stopping mysqld \(pid)/.test(l.text)) open.set(l.tag, l.t);
-    else if (/^INFO: mysqld \(pid \d+\) accepts connections|^DEBUG: stop: exit/.test(l.text) && open.has(l.tag)) {
-      total = (total ?? 0) + Math.min(l.t, end) - open.get(l.tag)!;
-      open.delete(l.tag);
+    // The two nodes are separate PID namespaces: the same tag can name two processes.
+    const key = `${l.node} ${l.tag}`;
+    if (!/^mysqld\[/.test(l.tag) || l.t < trigger || l.t > end || l.coarse) continue;
+    if (/^INFO: (starting \S+ on |stopping mysqld \(pid)/.test(l.text)) open.set(key, l.t);
+    else if (/^INFO: mysqld \(pid \d+\) accepts connections|^DEBUG: stop: exit/.test(l.text) && open.has(key)) {
+      total = (total ?? 0) + l.t - open.get(key)!;
+      open.delete(key);
     }
   }
-  for (const from of open.values()) if (from <= end) total = (total ?? 0) + end - from;
+  for (const from of open.values()) total = (total ?? 0) + end - from;
   return total;
 }
 
