@@ -64,18 +64,38 @@ async function waitForDad(ctx: AgentContext, vip: ResolvedVip): Promise<void> {
 
 /** The duplicate check's outcome, never a rejected promise left unobserved while other steps run. */
 type ProbeOutcome = { macs: string[] } | { error: unknown };
-const probeFor = (nic: string, ip: string): Promise<ProbeOutcome> => arpProbe(nic, ip).then((macs) => ({ macs }), (error: unknown) => ({ error }));
+const probeFor = (nic: string, ip: string, signal?: AbortSignal): Promise<ProbeOutcome> =>
+  arpProbe(nic, ip, undefined, signal).then((macs) => ({ macs }), (error: unknown) => ({ error }));
+
+/** A duplicate check started before it is known to be needed (see start). */
+interface EarlyProbe {
+  nic: string;
+  outcome: Promise<ProbeOutcome>;
+  used: boolean;
+}
 
 async function start(ctx: AgentContext): Promise<void> {
-  const { params, env } = ctx;
-  const spec = parseVipSpec(params);
-  const family = spec.address.family;
-  const check = family === 'inet' && params.bool('run_arping');
+  const spec = parseVipSpec(ctx.params);
+  const check = spec.address.family === 'inet' && ctx.params.bool('run_arping');
   // arping spends ~25-45 ms setting up its packet socket before the first
   // probe: when the interface is given, probe while `ip` lists the addresses.
-  // A probe whose answer is not needed (address already here) is harmless:
-  // sender 0.0.0.0, nobody learns anything from it.
-  const early = check && spec.nic ? { nic: spec.nic, outcome: probeFor(spec.nic, spec.ip) } : undefined;
+  // A probe whose answer is not needed (address already here, or start fails
+  // before the check) is ended and waited for: arping never outlives us.
+  const abandon = new AbortController();
+  const early: EarlyProbe | undefined = check && spec.nic ? { nic: spec.nic, outcome: probeFor(spec.nic, spec.ip, abandon.signal), used: false } : undefined;
+  try {
+    await addVip(ctx, spec, check, early);
+  } finally {
+    if (early && !early.used) {
+      abandon.abort();
+      await early.outcome;
+    }
+  }
+}
+
+async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: EarlyProbe | undefined): Promise<void> {
+  const { params, env } = ctx;
+  const family = spec.address.family;
   const interfaces = parseIpAddrJson((await ipCommand(['-j', 'addr', 'show'])).stdout);
   const existing = findAddress(interfaces, family, spec.address.value, spec.nic);
   if (existing.some((a) => !a.dadfailed)) {
@@ -93,7 +113,8 @@ async function start(ctx: AgentContext): Promise<void> {
   if (announce && !existsSync(announcer[0]!)) throw new NotInstalledError(`${announcer[0]} not found (resource-agents); it announces the address to neighbours`);
 
   if (check) {
-    const probe = await (early?.nic === vip.nic ? early.outcome : probeFor(vip.nic, vip.ip));
+    if (early?.nic === vip.nic) early.used = true;
+    const probe = await (early?.used ? early.outcome : probeFor(vip.nic, vip.ip));
     if ('error' in probe) {
       if (probe.error instanceof NotInstalledError) throw new NotInstalledError(`arping not found; install arping or set run_arping=false to skip the duplicate check`);
       throw new GenericError(`duplicate check failed: ${(probe.error as Error).message}`);

@@ -200,9 +200,16 @@ export interface AnsweredResult {
  * of milliseconds in the kernel tearing down (arping's packet socket). The
  * program is left to finish by itself; it is never waited for past its answer.
  * Without an answer, this waits for the exit like run(). Not found and
- * timeout are typed errors as in run().
+ * timeout are typed errors as in run(). `signal` ends the program early
+ * (SIGKILL) when its answer is no longer wanted; the promise then settles
+ * once it has exited, so the caller can be sure it does not outlive it.
  */
-export async function runUntilAnswered(command: string, args: readonly string[], answered: (stdout: string) => boolean, options: { timeoutMs: number }): Promise<AnsweredResult> {
+export async function runUntilAnswered(
+  command: string,
+  args: readonly string[],
+  answered: (stdout: string) => boolean,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<AnsweredResult> {
   if (!process.versions.bun) {
     const r = await run(command, args, { allowFailure: true, timeoutMs: options.timeoutMs });
     return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
@@ -224,6 +231,9 @@ export async function runUntilAnswered(command: string, args: readonly string[],
     timedOut = true;
     child.kill('SIGKILL');
   }, options.timeoutMs);
+  const abandon = () => child.kill('SIGKILL');
+  if (options.signal?.aborted) abandon();
+  else options.signal?.addEventListener('abort', abandon, { once: true });
   const reader = child.stdout.getReader();
   const decoder = new TextDecoder();
   const stderrText = new Response(child.stderr).text();
@@ -237,6 +247,7 @@ export async function runUntilAnswered(command: string, args: readonly string[],
     }
   }
   clearTimeout(timer);
+  options.signal?.removeEventListener('abort', abandon);
   if (early) {
     reader.releaseLock();
     child.unref();

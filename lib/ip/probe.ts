@@ -36,11 +36,13 @@ export const ARP_PROBE_DEFAULT: ArpProbeOptions = { count: 3, intervalMs: 10 };
  * line; arping then spends 30–45 ms in the kernel closing its packet socket,
  * which nobody needs to wait for. arping that prints no statistics failed
  * (no such interface, no permission): that is an error, never "free".
+ * `signal` abandons the probe: arping is ended and waited for.
  */
-export async function arpProbe(nic: string, ip: string, { count, intervalMs }: ArpProbeOptions = ARP_PROBE_DEFAULT): Promise<string[]> {
+export async function arpProbe(nic: string, ip: string, { count, intervalMs }: ArpProbeOptions = ARP_PROBE_DEFAULT, signal?: AbortSignal): Promise<string[]> {
   const seconds = (intervalMs / 1000).toFixed(3);
   const result = await runUntilAnswered('arping', ['-0', '-i', nic, '-c', String(count), '-W', seconds, '-w', String(Math.ceil((count * intervalMs) / 1000) + 1), ip], arpingFinished, {
     timeoutMs: count * intervalMs + 3000,
+    signal,
   });
   if (!arpingFinished(result.stdout)) {
     const why = (result.stderr.trim().split('\n').pop() ?? '') || `exit ${result.exitCode}`;
