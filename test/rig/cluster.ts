@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { ROOT } from './agents.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
 import { parseHaDebug, type TimelineLine } from './timeline.ts';
+import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
 
 // The tutorial's cluster on one machine: master1 and master2 (each its own
 // network, UTS, mount and PID namespace and private root, see sandbox.ts),
@@ -72,15 +72,7 @@ export interface TimelineEvent {
   text: string;
 }
 
-export interface WriterRecord {
-  ok?: number;
-  fail?: number;
-  /** A TCP connection (and MySQL handshake) through the VIP completed. */
-  connect?: boolean;
-  node?: string;
-  t: number;
-  error?: string;
-}
+export type { WriterRecord } from './vip-writer.ts';
 
 /**
  * The rig's shellfuncs for the timeline: heartbeat's own, then the
@@ -187,8 +179,7 @@ export class Cluster {
   readonly writes: WriterRecord[] = [];
   loopDevice = '';
   private loopDevNumbers = { major: 0, minor: 0 };
-  private writer?: ChildProcess;
-  private writerDone?: Promise<void>;
+  private writer?: VipWriter;
   private replica?: ChildProcess;
   private nextRowId = 1;
   private logTimer?: ReturnType<typeof setInterval>;
@@ -459,30 +450,14 @@ export class Cluster {
   /** Starts the client writing one row every intervalMs through the VIP. */
   startWriter(intervalMs = 100): void {
     if (this.writer) return;
-    const child = spawn('ip', ['netns', 'exec', this.ns.client, 'setpriv', '--pdeathsig', 'KILL', process.execPath, resolve(ROOT, 'test/rig/client-writer.mjs'), VIP, String(this.nextRowId), String(intervalMs)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...PATH_ENV },
-      cwd: ROOT,
+    this.writer = startVipWriter(this.ns.client, VIP, this.nextRowId, intervalMs, { ...PATH_ENV }, (record) => {
+      this.writes.push(record);
+      this.nextRowId = Math.max(this.nextRowId, (record.ok ?? record.fail ?? 0) + 1);
     });
-    this.writer = child;
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const record = JSON.parse(line) as WriterRecord;
-        this.writes.push(record);
-        this.nextRowId = Math.max(this.nextRowId, (record.ok ?? record.fail ?? 0) + 1);
-      } catch { /* not ours */ }
-    });
-    child.stderr!.on('data', () => {});
-    this.writerDone = new Promise((r) => child.once('exit', () => r()));
   }
 
   async stopWriter(): Promise<void> {
-    if (!this.writer) return;
-    this.writer.kill('SIGTERM');
-    const killer = setTimeout(() => this.writer?.kill('SIGKILL'), 5000);
-    await this.writerDone;
-    clearTimeout(killer);
+    await this.writer?.stop();
     this.writer = undefined;
   }
 

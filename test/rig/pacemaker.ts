@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { AGENTS_DIR, ROOT } from './agents.ts';
-import { INIT_SQL, MY_CNF, sleep, type TimelineEvent, type WriterRecord } from './cluster.ts';
+import { INIT_SQL, MY_CNF, sleep, type TimelineEvent } from './cluster.ts';
 import { FenceWatcher } from './fence/watcher.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
+import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
 
 // The N-node Pacemaker + Corosync cluster on one machine (issue 16): each
 // node is a sandbox (sandbox.ts: its own network, mount, UTS and PID
@@ -225,8 +224,7 @@ export class PacemakerCluster {
   private readonly nodes: Record<string, NodeRecord> = {};
   private loopDevice = '';
   private loopNumbers = { major: 0, minor: 0 };
-  private writer?: ChildProcess;
-  private writerDone?: Promise<void>;
+  private writer?: VipWriter;
   private nextRowId = 1;
   private monitorTimer?: ReturnType<typeof setInterval>;
   /** Sample times of the safety monitor (gaps show its resolution). */
@@ -699,27 +697,14 @@ export class PacemakerCluster {
 
   startWriter(intervalMs = 100): void {
     if (this.writer) return;
-    const child = spawn('ip', ['netns', 'exec', this.ns.client, 'setpriv', '--pdeathsig', 'KILL', process.execPath, resolve(ROOT, 'test/rig/client-writer.mjs'), VIP, String(this.nextRowId), String(intervalMs)], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...PATH_ENV }, cwd: ROOT,
+    this.writer = startVipWriter(this.ns.client, VIP, this.nextRowId, intervalMs, { ...PATH_ENV }, (record) => {
+      this.writes.push(record);
+      this.nextRowId = Math.max(this.nextRowId, (record.ok ?? record.fail ?? 0) + 1);
     });
-    this.writer = child;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const record = JSON.parse(line) as WriterRecord;
-        this.writes.push(record);
-        this.nextRowId = Math.max(this.nextRowId, (record.ok ?? record.fail ?? 0) + 1);
-      } catch { /* not ours */ }
-    });
-    child.stderr!.on('data', () => {});
-    this.writerDone = new Promise((r) => child.once('exit', () => r()));
   }
 
   async stopWriter(): Promise<void> {
-    if (!this.writer) return;
-    this.writer.kill('SIGTERM');
-    const killer = setTimeout(() => this.writer?.kill('SIGKILL'), 5000);
-    await this.writerDone;
-    clearTimeout(killer);
+    await this.writer?.stop();
     this.writer = undefined;
   }
 
