@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Sandbox, ip, netnsAdd, netnsDelete } from '../rig/sandbox.ts';
+import { Sandbox, netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
 
 // Where `ha-agent check` says "heartbeat refuses to start", the stock
 // heartbeat daemon (3.0.6, run as installed in the private-root node) does
@@ -50,11 +50,7 @@ const cases: Case[] = [
 let node: Sandbox;
 
 t.before(async () => {
-  await netnsAdd(ns);
-  await ip(['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1p'], ns);
-  await ip(['link', 'set', 'eth1p', 'up'], ns);
-  await ip(['addr', 'add', '198.18.9.2/24', 'dev', 'eth1'], ns);
-  await ip(['link', 'set', 'eth1', 'up'], ns);
+  await netnsWithEth1(ns, '198.18.9.2/24');
   node = await Sandbox.start({ name: `hbr-${process.pid}`, hostname: 'master1', netns: ns, etc: { 'ha.d/authkeys': { content: AUTHKEYS, mode: 0o600 } } });
 });
 

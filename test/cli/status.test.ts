@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Sandbox, ip, netnsAdd, netnsDelete } from '../rig/sandbox.ts';
+import { Sandbox, ip, netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
 
 // `ha-agent status` inside the private-root node where the stock
 // ResourceManager runs: on a released group, a held one (taken by
@@ -27,11 +27,7 @@ const GROUP_B = [`IPaddr::${VIP2}/24/eth1`, 'flag::b', 'flag::odd'];
 let node: Sandbox;
 
 t.before(async () => {
-  await netnsAdd(ns);
-  await ip(['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1p'], ns);
-  await ip(['link', 'set', 'eth1p', 'up'], ns);
-  await ip(['addr', 'add', '198.18.9.2/24', 'dev', 'eth1'], ns);
-  await ip(['link', 'set', 'eth1', 'up'], ns);
+  await netnsWithEth1(ns, '198.18.9.2/24');
   node = await Sandbox.start({
     name: `st-${process.pid}`,
     hostname: 'master1',

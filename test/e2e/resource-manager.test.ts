@@ -1,6 +1,6 @@
 import t from 'tap';
 import { lstatSync, readlinkSync } from 'node:fs';
-import { Sandbox, STUBBED, ip, netnsAdd, netnsDelete } from '../rig/sandbox.ts';
+import { Sandbox, STUBBED, ip, netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
 
 // Stock /usr/share/heartbeat/ResourceManager, run as installed inside the
 // private-root rig, drives our built executable; a failing stop reaches the
@@ -20,11 +20,7 @@ esac
 let sandbox: Sandbox;
 
 t.before(async () => {
-  await netnsAdd(ns);
-  await ip(['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1p'], ns);
-  await ip(['link', 'set', 'eth1p', 'up'], ns);
-  await ip(['addr', 'add', '198.18.9.2/24', 'dev', 'eth1'], ns);
-  await ip(['link', 'set', 'eth1', 'up'], ns);
+  await netnsWithEth1(ns, '198.18.9.2/24');
   sandbox = await Sandbox.start({
     name: `rm-${process.pid}`,
     hostname: 'node1',

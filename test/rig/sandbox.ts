@@ -236,6 +236,19 @@ export async function netnsAdd(name: string): Promise<void> {
   await ip(['link', 'set', 'lo', 'up'], name);
 }
 
+/**
+ * A node's namespace with one LAN interface: `eth1` (one end of a veth whose
+ * other end, `eth1p`, stays in the namespace and up, so eth1 has a carrier)
+ * holding `address`. Enough for IPaddr and heartbeat's interface checks.
+ */
+export async function netnsWithEth1(name: string, address: string): Promise<void> {
+  await netnsAdd(name);
+  await ip(['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1p'], name);
+  await ip(['link', 'set', 'eth1p', 'up'], name);
+  await ip(['addr', 'add', address, 'dev', 'eth1'], name);
+  await ip(['link', 'set', 'eth1', 'up'], name);
+}
+
 export async function netnsDelete(name: string): Promise<void> {
   await execa('ip', ['netns', 'delete', name], { reject: false });
 }
