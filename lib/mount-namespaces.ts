@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mountsBelow, mountsOn, parseMountinfo, type MountEntry } from './mountinfo.ts';
+import { tryReadlink } from './proc-holders.ts';
 
 // Copies of a mount in other mount namespaces. A namespace created with
 // private propagation (`unshare -m`, the default there; a container) while
@@ -60,14 +61,6 @@ export function planForeignUnmounts(views: readonly ProcessMountView[], ourNames
     plans.push({ namespace: view.namespace, pid: view.pid, unmount: [...new Map(order.map((e) => [e.mountId, e])).values()], copies });
   }
   return plans;
-}
-
-function tryReadlink(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Our mount namespace ("mnt:[...]"), or undefined when /proc does not say. */

@@ -88,7 +88,8 @@ export function selfAndAncestors(): Set<number> {
   return pids;
 }
 
-function tryReadlink(path: string): string | undefined {
+/** readlink(2), or undefined when the link is gone or not ours to read (a process that exited). */
+export function tryReadlink(path: string): string | undefined {
   try {
     return readlinkSync(path);
   } catch {
