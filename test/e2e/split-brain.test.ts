@@ -93,13 +93,16 @@ for (const kind of KINDS) {
     });
 
     t.test('after the heal: one holder, no committed row lost', async (t) => {
-      // Heartbeat v1 after a partition: each node sees the other "returning
-      // after partition", gives up all its resources and restarts; master1
-      // (home node, auto_failback on) then takes the group again. After the
-      // operator restarts heartbeat on master1, auto_failback hands it back.
+      // Heartbeat v1 after a partition: the nodes see each other "returning
+      // after partition" and heartbeat restarts on one side, giving up all its
+      // resources first (which side depends on whose message lands first:
+      // both have been seen here); master1 (home node, auto_failback on) then
+      // holds the group. After the operator restarts heartbeat on master1,
+      // auto_failback hands it back.
       if (kind === 'heartbeat-link') {
         t.ok(['master1', 'master2'].some((n) => /returning after partition/.test(r.logAfterHeal[n as NodeName].join('\n'))), 'heartbeat saw the partition end');
-        t.match(r.logAfterHeal.master1.join('\n'), /Giving up all HA resources/, 'master1 gave its resources up on rejoin (heartbeat v1 resolves the split brain by restarting)');
+        const gaveUp = (['master1', 'master2'] as const).filter((n) => /Giving up all HA resources/.test(r.logAfterHeal[n].join('\n')));
+        t.ok(gaveUp.length > 0, `a node gave all its resources up and restarted on rejoin (heartbeat v1 resolves the split brain so): ${gaveUp.join(', ') || 'none'}`);
       } else {
         t.match(r.logAfterHeal.master2.join('\n'), /Heartbeat restart on node master1/, 'master2 saw master1 come back');
       }
