@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { AgentContext, AgentDefinition } from '../lib/agent.ts';
-import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, TimeoutError } from '../lib/errors.ts';
-import { log } from '../lib/log.ts';
-import { sleep } from '../lib/wait.ts';
+import type { AgentContext, AgentDefinition } from '../lib/contract/agent.ts';
+import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, TimeoutError } from '../lib/contract/errors.ts';
+import { log } from '../lib/system/log.ts';
+import { sleep } from '../lib/system/wait.ts';
 import { isExecutable, resolveDrbdTools } from '../lib/drbd/config.ts';
 import { Drbdadm, mountsOfDevice, type DrbdCall } from '../lib/drbd/drbdadm.ts';
 import { SS_DEVICE_IN_USE, SS_NO_UP_TO_DATE_DISK, SS_TWO_PRIMARIES } from '../lib/drbd/failures.ts';

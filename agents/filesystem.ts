@@ -1,18 +1,18 @@
 import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
-import type { AgentContext, AgentDefinition, Params } from '../lib/agent.ts';
-import { describeDeviceSpec, parseDeviceSpec, resolveBlockDevice, resolveDevicePath, type DeviceSpec, type ResolvedDevice } from '../lib/block-device.ts';
-import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, UsageError } from '../lib/errors.ts';
-import { run } from '../lib/exec.ts';
-import { fsckNeeded, runFsck, type FsckMode } from '../lib/fsck.ts';
-import { fstypeSupport } from '../lib/fstype.ts';
-import { hostName } from '../lib/host.ts';
-import { log } from '../lib/log.ts';
-import { canonicalMountPoint, isPathUnder, mountsBelow, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/mountinfo.ts';
-import { findForeignCopies, namespaceMember, nsenterMountArgs, stillMountedIn, type ForeignNamespace } from '../lib/mount-namespaces.ts';
-import { findHolders, selfAndAncestors } from '../lib/proc-holders.ts';
-import { terminate } from '../lib/terminate.ts';
-import { sleep } from '../lib/wait.ts';
+import type { AgentContext, AgentDefinition, Params } from '../lib/contract/agent.ts';
+import { describeDeviceSpec, parseDeviceSpec, resolveBlockDevice, resolveDevicePath, type DeviceSpec, type ResolvedDevice } from '../lib/fs/block-device.ts';
+import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, UsageError } from '../lib/contract/errors.ts';
+import { run } from '../lib/system/exec.ts';
+import { fsckNeeded, runFsck, type FsckMode } from '../lib/fs/fsck.ts';
+import { fstypeSupport } from '../lib/fs/fstype.ts';
+import { hostName } from '../lib/system/host.ts';
+import { log } from '../lib/system/log.ts';
+import { canonicalMountPoint, isPathUnder, mountsBelow, mountsOn, readMountinfo, trimTrailingSlashes, type MountEntry } from '../lib/fs/mountinfo.ts';
+import { findForeignCopies, namespaceMember, nsenterMountArgs, stillMountedIn, type ForeignNamespace } from '../lib/fs/mount-namespaces.ts';
+import { findHolders, selfAndAncestors } from '../lib/fs/proc-holders.ts';
+import { terminate } from '../lib/system/terminate.ts';
+import { sleep } from '../lib/system/wait.ts';
 
 // Filesystem: mount one filesystem on one directory, never twice, and get it
 // off again for sure. Mount state comes from /proc/self/mountinfo; a mount is

@@ -1,4 +1,4 @@
-import type { AgentDefinition } from '../lib/agent.ts';
+import type { AgentDefinition } from '../lib/contract/agent.ts';
 
 // Loaded on demand: a `drbddisk status` never evaluates the mysqld agent
 // (or mysql2). Names are the ones heartbeat's haresources uses.

@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { AgentContext, AgentDefinition, StatusResult } from '../lib/agent.ts';
-import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, TimeoutError } from '../lib/errors.ts';
-import { run } from '../lib/exec.ts';
-import { log } from '../lib/log.ts';
+import type { AgentContext, AgentDefinition, StatusResult } from '../lib/contract/agent.ts';
+import { GenericError, InvalidParameterError, NotInstalledError, RefusedError, TimeoutError } from '../lib/contract/errors.ts';
+import { run } from '../lib/system/exec.ts';
+import { log } from '../lib/system/log.ts';
 import { canonicalAddress, parseAddress } from '../lib/ip/address.ts';
 import { sendArpArgv, sendUaArgv, startAnnouncer, stopAnnouncer } from '../lib/ip/announce.ts';
 import { type InterfaceAddress, findAddress, freeAliasLabel, parseIpAddrJson, parseIpRouteJson, parseProcIfInet6 } from '../lib/ip/iproute-json.ts';
 import { arpProbe, resolveNeighbourMac } from '../lib/ip/probe.ts';
 import { type ResolvedVip, type VipSpec, parseVipSpec, resolveVip } from '../lib/ip/target.ts';
 import { V1_SYNOPSIS, parseV1Args } from '../lib/ip/v1-spec.ts';
-import { pollUntil } from '../lib/wait.ts';
+import { pollUntil } from '../lib/system/wait.ts';
 
 // IPaddr: a virtual IPv4/IPv6 address on this node's interface.
 //   start  = (already here → done) duplicate check, `ip addr add ... label nic:N`,

@@ -1,17 +1,17 @@
 import { existsSync, unlinkSync } from 'node:fs';
-import type { AgentContext, AgentDefinition, Params } from '../lib/agent.ts';
-import { GenericError, InvalidParameterError, NotInstalledError, PermissionError, RefusedError, TimeoutError } from '../lib/errors.ts';
-import { log } from '../lib/log.ts';
-import { readMountinfo } from '../lib/mountinfo.ts';
-import { OptionFileError, readOptionFiles } from '../lib/mycnf.ts';
+import type { AgentContext, AgentDefinition, Params } from '../lib/contract/agent.ts';
+import { GenericError, InvalidParameterError, NotInstalledError, PermissionError, RefusedError, TimeoutError } from '../lib/contract/errors.ts';
+import { log } from '../lib/system/log.ts';
+import { readMountinfo } from '../lib/fs/mountinfo.ts';
+import { OptionFileError, readOptionFiles } from '../lib/mysql/mycnf.ts';
 import { CredentialsFileError, readCredentialsFile } from '../lib/mysql/credentials.ts';
 import { lookUpGroupId, lookUpUser } from '../lib/mysql/accounts.ts';
 import { datadirFilesystemProblem, datadirProblem, declaredMountPointFor, notOnDeclaredMount, onOtherFilesystem } from '../lib/mysql/datadir.ts';
 import { canonicalDatadir, findMysqldSafePids, findPidsStartedWith, findServerPids, uninspectableServerPids } from '../lib/mysql/proc.ts';
 import { ensureRuntimeDirectory, fileSize, logTail, serverArguments, spawnDetached } from '../lib/mysql/server.ts';
-import { terminate } from '../lib/terminate.ts';
+import { terminate } from '../lib/system/terminate.ts';
 import { DEFAULT_CONFIG_FILES, resolveBinaryPath, resolveServerSettings, unreachableFromVip, type ServerSettings } from '../lib/mysql/settings.ts';
-import { parseBoolean } from '../lib/params.ts';
+import { parseBoolean } from '../lib/contract/params.ts';
 
 // mysqld: MySQL/MariaDB on the replicated disk. Start refuses anything that
 // could make an unmounted or foreign datadir a fresh primary, and returns

@@ -3,7 +3,7 @@
 // keep a state file. A takeover can never be faster than this, whatever the
 // agents do; the agents' share of a row is what lies above it.
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { pollUntil } from '../lib/wait.ts';
+import { pollUntil } from '../lib/system/wait.ts';
 import type { Cluster as ClusterClass, NodeName } from '../test/rig/cluster.ts';
 
 type Cluster = Awaited<ReturnType<typeof ClusterClass.create>>;

@@ -56,7 +56,7 @@ bunCompile('bun-bc', ['--bytecode'], '`bun build --compile --bytecode`');
 bunCompile('bun-plain', [], '`bun build --compile`');
 
 // Floors: what any program pays before our code runs. Two Bun one-liners
-// print the same line: with write(2), as the agents do (lib/stdio.ts), and
+// print the same line: with write(2), as the agents do (lib/system/stdio.ts), and
 // through process.stdout, whose stream layer alone costs about as much again.
 {
   const floors = [
@@ -187,11 +187,11 @@ if (floor !== undefined && currentId && results[currentId]?.status?.ms) {
   const cur = results[currentId]!.status!.ms!.median;
   lines.push(`Of the current build's ${cur.toFixed(1)} ms \`status\`, ${floor.toFixed(1)} ms is what a one-line Bun program built the same way costs; the agent code adds ${(cur - floor).toFixed(1)} ms.`);
   const stream = results['bun-floor-stream']?.status?.ms?.median;
-  if (stream !== undefined) lines.push(`Printing that one line through \`process.stdout\` instead of write(2) costs ${(stream - floor).toFixed(1)} ms more: why lib/stdio.ts exists.`);
+  if (stream !== undefined) lines.push(`Printing that one line through \`process.stdout\` instead of write(2) costs ${(stream - floor).toFixed(1)} ms more: why lib/system/stdio.ts exists.`);
   lines.push('');
 }
 lines.push('Notes:');
-lines.push('- Under Node the per-resource lock (lib/lock.ts) spawns `flock(1)` (Node has no flock(2)); under Bun it calls flock(2) through bun:ffi. That extra process is part of the Node rows\' `status` time, as it would be in production.');
+lines.push('- Under Node the per-resource lock (lib/system/lock.ts) spawns `flock(1)` (Node has no flock(2)); under Bun it calls flock(2) through bun:ffi. That extra process is part of the Node rows\' `status` time, as it would be in production.');
 lines.push('- SEA executables were made with Node\'s documented recipe: `node --experimental-sea-config` then `postject` (npm, run from a temporary prefix, not a project dependency).');
 lines.push('- Timings on a shared, loaded machine are noisy; compare within one run (rows are interleaved), not across runs.');
 for (const n of notes) lines.push(`- ${n}`);

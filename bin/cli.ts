@@ -4,16 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AGENTS } from '../agents/index.ts';
-import type { AgentDefinition } from '../lib/agent.ts';
-import { runAgent } from '../lib/dispatch.ts';
-import { run } from '../lib/exec.ts';
-import { hostName } from '../lib/host.ts';
+import type { AgentDefinition } from '../lib/contract/agent.ts';
+import { runAgent } from '../lib/contract/dispatch.ts';
+import { run } from '../lib/system/exec.ts';
+import { hostName } from '../lib/system/host.ts';
 import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check.ts';
 import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
 import { parseHaresources } from '../lib/heartbeat/haresources.ts';
 import { groupStatus, type GroupStatus } from '../lib/heartbeat/status.ts';
 import { parseIpAddrJson, parseIpRouteJson } from '../lib/ip/iproute-json.ts';
-import { writeStderr, writeStdout } from '../lib/stdio.ts';
+import { writeStderr, writeStdout } from '../lib/system/stdio.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 export const VERSION: string = pkg.version;

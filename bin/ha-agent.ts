@@ -4,8 +4,8 @@
 // `ha-agent --agent NAME ...` does the same by hand; by its own name it is
 // the operator CLI (bin/cli.ts).
 import { AGENTS } from '../agents/index.ts';
-import { runAgent } from '../lib/dispatch.ts';
-import { writeStderr } from '../lib/stdio.ts';
+import { runAgent } from '../lib/contract/dispatch.ts';
+import { writeStderr } from '../lib/system/stdio.ts';
 
 function invokedName(): string {
   // Bun's compiled binaries keep the name we were called by in argv0; under Node it is the script.

@@ -9,7 +9,7 @@ rm -rf "$out"
 mkdir -p "$out"
 # Type checking is `npm run typecheck` (test/run.sh runs it); the build only bundles.
 # Measured (bench/STARTUP.md): --bytecode is most of the start-up win.
-# execa is only lib/exec.ts's engine under Node, never reached under Bun.
+# execa is only lib/system/exec.ts's engine under Node, never reached under Bun.
 # (--format esm --splitting would keep mysql2 out of the other agents, but
 # Bun 1.4.5 then breaks mysql2's CommonJS interop inside the executable.)
 # TARGET=bun-linux-arm64 cross-builds (packaging/package.sh); default: this host.

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENTS } from '../agents/index.ts';
 import { buildProgram } from '../bin/cli.ts';
-import { agentManPage, agentPageName, cliManPage } from '../lib/manpage.ts';
+import { agentManPage, agentPageName, cliManPage } from '../lib/contract/manpage.ts';
 
 const [outDir, version, date] = process.argv.slice(2);
 if (!outDir || !version || !/^\d{4}-\d{2}-\d{2}$/.test(date ?? '')) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { InvalidParameterError } from '../errors.ts';
-import { run, type RunResult } from '../exec.ts';
-import { majorMinorOf, readMountinfo } from '../mountinfo.ts';
+import { InvalidParameterError } from '../contract/errors.ts';
+import { run, type RunResult } from '../system/exec.ts';
+import { majorMinorOf, readMountinfo } from '../fs/mountinfo.ts';
 import type { DrbdTools } from './config.ts';
 import { classifyDrbdadmFailure, type DrbdadmFailure } from './failures.ts';
 import { parseProcDrbd } from './proc-drbd.ts';

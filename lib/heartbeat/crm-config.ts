@@ -1,6 +1,6 @@
-import type { AgentDefinition } from '../agent.ts';
-import { AgentError } from '../errors.ts';
-import { paramsFromV1Args, resolveParams } from '../params.ts';
+import type { AgentDefinition } from '../contract/agent.ts';
+import { AgentError } from '../contract/errors.ts';
+import { paramsFromV1Args, resolveParams } from '../contract/params.ts';
 import type { Haresources, HaresourcesResource } from './haresources.ts';
 
 // haresources → crm shell configuration (crmsh 4.x syntax), as heartbeat 2's
@@ -11,7 +11,7 @@ import type { Haresources, HaresourcesResource } from './haresources.ts';
 
 export const OCF_PROVIDER = 'hara';
 
-/** Monitor interval of our meta-data's depth-0 monitor (lib/metadata.ts advertises 10s). */
+/** Monitor interval of our meta-data's depth-0 monitor (lib/contract/metadata.ts advertises 10s). */
 export const MONITOR_INTERVAL = '10s';
 const LSB_TIMEOUTS = { start: 20, stop: 20, monitor: 20 };
 const LSB_MONITOR_INTERVAL = '15s';

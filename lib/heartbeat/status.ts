@@ -1,5 +1,5 @@
 import { constants, accessSync, statSync } from 'node:fs';
-import { run } from '../exec.ts';
+import { run } from '../system/exec.ts';
 import { groupForKey, type Haresources, type HaresourcesGroup, type HaresourcesResource } from './haresources.ts';
 
 // `ha-agent status`: each resource's `status` called exactly as

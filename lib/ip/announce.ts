@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { startDetached } from '../exec.ts';
-import { lockDirectory } from '../lock.ts';
-import { isAlive } from '../terminate.ts';
-import { pollUntil } from '../wait.ts';
+import { startDetached } from '../system/exec.ts';
+import { lockDirectory } from '../system/lock.ts';
+import { isAlive } from '../system/terminate.ts';
+import { pollUntil } from '../system/wait.ts';
 
 // The background announcer: resource-agents' send_arp (IPv4) or send_ua
 // (IPv6) repeating unsolicited ARP / NA `count` times every `interval` ms,

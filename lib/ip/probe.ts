@@ -1,5 +1,5 @@
-import { run, runUntilAnswered } from '../exec.ts';
-import { pollUntil } from '../wait.ts';
+import { run, runUntilAnswered } from '../system/exec.ts';
+import { pollUntil } from '../system/wait.ts';
 
 // Is somebody else already using the address? IPv4: an RFC 5227 style ARP
 // probe (sender 0.0.0.0, so nobody's cache learns a half-taken address),

@@ -1,6 +1,6 @@
-import type { Params } from '../agent.ts';
-import { GenericError, InvalidParameterError } from '../errors.ts';
-import { describeShellMetacharacter } from '../params.ts';
+import type { Params } from '../contract/agent.ts';
+import { GenericError, InvalidParameterError } from '../contract/errors.ts';
+import { describeShellMetacharacter } from '../contract/params.ts';
 import { type Family, type ParsedAddress, canonicalAddress, isIPv6LinkLocal, parseAddress, parseIPv4, parseNetmask } from './address.ts';
 import { type Interface, type Route, findInterfaceForAddress } from './iproute-json.ts';
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../contract/errors.ts';
 import { parseIPv6 } from './address.ts';
 
 // Heartbeat v1 IPaddr argument: ip[/bits-or-dotted-netmask[/nic[:label]][/broadcast]]

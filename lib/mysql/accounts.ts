@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { run } from '../exec.ts';
+import { run } from '../system/exec.ts';
 
 // The server's user and group. /etc/passwd and /etc/group answer for local
 // accounts without a spawn; NSS accounts (LDAP, sssd) need getent. Only

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { pollUntil } from '../wait.ts';
+import { pollUntil } from '../system/wait.ts';
 
 // Talking to the server over its Unix socket with mysql2, in-process: no
 // client binary, no password on any command line. mysql2 is imported only

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { effectiveOptions, OPTION_OFF, readOptionFiles, type OptionFileSource, nodeOptionFileSource } from '../mycnf.ts';
+import { effectiveOptions, OPTION_OFF, readOptionFiles, type OptionFileSource, nodeOptionFileSource } from './mycnf.ts';
 
 // Monitoring credentials live in a MySQL option file (the format of
 // Debian's /etc/mysql/debian.cnf: [client] user= password=), never on a

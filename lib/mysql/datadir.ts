@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseHaresources } from '../heartbeat/haresources.ts';
-import type { MountEntry } from '../mountinfo.ts';
+import type { MountEntry } from '../fs/mountinfo.ts';
 
 // The checks that keep start from turning an unmounted /data into a fresh,
 // empty primary: the datadir must exist, belong to the server's user, hold

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isAlive } from '../terminate.ts';
+import { isAlive } from '../system/terminate.ts';
 
 // Which process is "the mysqld on this datadir", answered from /proc alone
 // (no ps, no spawn: status runs every few seconds on both nodes). The

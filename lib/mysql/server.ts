@@ -1,7 +1,7 @@
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { GenericError } from '../errors.ts';
-import { startDetached, type DetachedProcess } from '../exec.ts';
+import { GenericError } from '../contract/errors.ts';
+import { startDetached, type DetachedProcess } from '../system/exec.ts';
 import type { ServerSettings } from './settings.ts';
 
 /** The server's command line: everything we rely on is explicit, so agent and server agree. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { MYSQLD_SAFE_GROUPS, OPTION_OFF, SERVER_GROUPS, effectiveOptions, type OptionEntry } from '../mycnf.ts';
-import { hostName } from '../host.ts';
+import { MYSQLD_SAFE_GROUPS, OPTION_OFF, SERVER_GROUPS, effectiveOptions, type OptionEntry } from './mycnf.ts';
+import { hostName } from '../system/host.ts';
 
 // What the server will use: its option files as the server reads them,
 // [mysqld_safe] where mysqld_safe would pass it on, and the agent's

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
+import { resourceManagerReadsAsHeld } from '../../lib/contract/status-text.ts';
 import { agentPath } from '../rig/agents.ts';
 import { DRBDADM_DOUBLE, DrbdDouble } from '../rig/drbd-double.ts';
 

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
+import { resourceManagerReadsAsHeld } from '../../lib/contract/status-text.ts';
 import { runAgent } from '../rig/agents.ts';
 import { DRBD_VERSIONS, DrbdDouble } from '../rig/drbd-double.ts';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
+import { resourceManagerReadsAsHeld } from '../../lib/contract/status-text.ts';
 import { runAgent, runOcf } from '../rig/agents.ts';
 import { DRBD_VERSIONS, DrbdDouble, type DrbdVersion } from '../rig/drbd-double.ts';
 

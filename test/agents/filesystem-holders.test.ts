@@ -5,7 +5,7 @@ import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, r
 import { join } from 'node:path';
 import { agentPath, runAgent, runOcf } from '../rig/agents.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, mountsUnder, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
-import { pollUntil } from '../../lib/wait.ts';
+import { pollUntil } from '../../lib/system/wait.ts';
 
 // Stop with a busy mount: processes with their cwd inside, an open file, a
 // mapped executable. Stop must find exactly those (by walking /proc), end

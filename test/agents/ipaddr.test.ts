@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { runAgent, runOcf } from '../rig/agents.ts';
 import { type Lan, createLan, neighbourMac } from '../rig/netns.ts';
-import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
+import { resourceManagerReadsAsHeld } from '../../lib/contract/status-text.ts';
 
 // IPv4 VIP behaviour on a namespace LAN: nodes a and b (the two heartbeat
 // nodes) and a client, all on one bridge. Each node has its own HA_RSCTMP,

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync,
 import { randomBytes } from 'node:crypto';
 import { runAgent, runOcf } from '../rig/agents.ts';
 import { destroySandboxes, makeSandbox, MYSQL_UID_GID, serverPidsOn, sql } from '../rig/mariadb.ts';
-import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
+import { resourceManagerReadsAsHeld } from '../../lib/contract/status-text.ts';
 
 // The mysqld agent against a real MariaDB (Debian's), driven as heartbeat
 // drives it (v1: `mysqld /path/my.cnf ACTION`) and as Pacemaker does (OCF).

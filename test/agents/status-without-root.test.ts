@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { execa } from 'execa';
 import { chmodSync, cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { lockPath } from '../../lib/lock.ts';
+import { lockPath } from '../../lib/system/lock.ts';
 import { AGENTS_DIR, runAgent } from '../rig/agents.ts';
 import { DrbdDouble } from '../rig/drbd-double.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { lockPath } from '../../lib/lock.ts';
+import { lockPath } from '../../lib/system/lock.ts';
 import { agentPath } from '../rig/agents.ts';
 import { killPointMatrix, pidsWithArgs } from '../rig/faults.ts';
 import { destroySandboxes, makeSandbox, serverPidsOn, sql } from '../rig/mariadb.ts';

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockPath } from '../../lib/lock.ts';
+import { lockPath } from '../../lib/system/lock.ts';
 import { agentPath } from '../rig/agents.ts';
 import { DrbdDouble } from '../rig/drbd-double.ts';
 import { killPointMatrix, pidsWithArgs } from '../rig/faults.ts';

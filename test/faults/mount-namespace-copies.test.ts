@@ -2,7 +2,7 @@ import t from 'tap';
 import { execa, type ResultPromise } from 'execa';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pollUntil } from '../../lib/wait.ts';
+import { pollUntil } from '../../lib/system/wait.ts';
 import { ROOT } from '../rig/agents.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
 import { destroyNamespace, uniquePrefix } from '../rig/netns.ts';

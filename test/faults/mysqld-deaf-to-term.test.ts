@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execa, type ResultPromise } from 'execa';
-import { pollUntil } from '../../lib/wait.ts';
-import { processState } from '../../lib/terminate.ts';
+import { pollUntil } from '../../lib/system/wait.ts';
+import { processState } from '../../lib/system/terminate.ts';
 import { runOcf } from '../rig/agents.ts';
 import { destroySandboxes, makeSandbox, serverPidsOn, sql } from '../rig/mariadb.ts';
 

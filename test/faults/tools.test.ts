@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { agentPath, runAgent, runOcf } from '../rig/agents.ts';
 import { DrbdDouble } from '../rig/drbd-double.ts';
 import { pidsWithArgs } from '../rig/faults.ts';
-import { pollUntil } from '../../lib/wait.ts';
+import { pollUntil } from '../../lib/system/wait.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, mountsUnder, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
 import { destroySandboxes, makeSandbox, serverPidsOn } from '../rig/mariadb.ts';
 import { createLan, type Lan } from '../rig/netns.ts';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AgentDefinition, ParamSpec } from '../../lib/agent.ts';
+import type { AgentDefinition, ParamSpec } from '../../lib/contract/agent.ts';
 
 // Inputs for the agents, generated from their own parameter tables: every
 // parameter the table declares, in its v1 position (if any) and as

@@ -2,15 +2,15 @@ import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import type { Test } from 'tap';
-import { OCF, LSB_STATUS } from '../../lib/exit-codes.ts';
-import { resourceManagerReadsAsHeld } from '../../lib/status-text.ts';
-import type { AgentDefinition } from '../../lib/agent.ts';
+import { OCF, LSB_STATUS } from '../../lib/contract/exit-codes.ts';
+import { resourceManagerReadsAsHeld } from '../../lib/contract/status-text.ts';
+import type { AgentDefinition } from '../../lib/contract/agent.ts';
 import { agentPath } from '../rig/agents.ts';
 import type { FuzzCase, Template } from './generators.ts';
 
 // Runs generated cases against the built executable (dist/resource.d) and
 // checks what every call must satisfy, whatever the input:
-//   - the exit code is one the README and lib/exit-codes.ts document for
+//   - the exit code is one the README and lib/contract/exit-codes.ts document for
 //     that mode and action;
 //   - stdout and stderr are at most 3 lines each (a usage block on stderr
 //     not counted), a failure says something, no "internal error", no

@@ -13,7 +13,7 @@ export interface Regression {
 export const REGRESSIONS: Record<string, readonly Regression[]> = {
   IPaddr: [
     // Fuzzer, seed 15301: a DEL inside the v1 argument reached the usage message raw (JSON.stringify leaves it);
-    // lib/dispatch.ts now escapes every control character of a message.
+    // lib/contract/dispatch.ts now escapes every control character of a message.
     { name: 'DEL in a misplaced broadcast field is escaped in the message', case: { mode: 'v1', args: ['198.18.0.5/24/198.18.0.5a\x7fb:fz/198.18.0.255'], action: 'start' } },
     { name: 'ESC in the address', case: { mode: 'v1', args: ['198.18.0.5\x1b[2J/24/eth1'], action: 'status' } },
     // Fuzzer, seed 15301 (after the duplicate check began overlapping the interface lookup): a start of a VIP
@@ -49,7 +49,7 @@ export const REGRESSIONS: Record<string, readonly Regression[]> = {
   mysqld: [
     // Same mechanism as drbddisk's: an empty option file name meant "the default files", and a start there starts the host's MariaDB.
     { name: 'empty option file argument is refused, not the default my.cnf', case: { mode: 'v1', args: [''], action: 'start' } },
-    // Fuzzer, seed 15304: a control character in a value reached the message raw (lib/params.ts now refuses C0 controls and DEL).
+    // Fuzzer, seed 15304: a control character in a value reached the message raw (lib/contract/params.ts now refuses C0 controls and DEL).
     { name: 'control character in the option file name is refused, and quoted', case: { mode: 'v1', args: ['{{cnf}}/a\x18b'], action: 'start' } },
     { name: 'ESC in an OCF value', case: { mode: 'ocf', env: { OCF_RESKEY_config: '{{cnf}}', OCF_RESKEY_test_credentials_file: '\x1b[2J' }, action: 'monitor' } },
   ],

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
 import type { Test } from 'tap';
-import { pollUntil, sleep } from '../../lib/wait.ts';
+import { pollUntil, sleep } from '../../lib/system/wait.ts';
 
 // Fault injection for the built agents: SIGKILL at chosen points of an
 // action, then heartbeat's next calls. A kill point is "once the debug log

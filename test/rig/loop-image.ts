@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { findForeignCopies } from '../../lib/mount-namespaces.ts';
-import { majorMinorOf } from '../../lib/mountinfo.ts';
+import { findForeignCopies } from '../../lib/fs/mount-namespaces.ts';
+import { majorMinorOf } from '../../lib/fs/mountinfo.ts';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';

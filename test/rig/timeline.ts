@@ -4,7 +4,7 @@
 // (the heartbeat daemon forces its own HA_DATEFMT on its children;
 // ResourceManager then sources shellfuncs): ResourceManager's "Acquiring /
 // Releasing resource group", "Starting X ... start" and "X ... start done.
-// RC=0" lines, the stock agents' lines (date +%3N) and ours (lib/log.ts)
+// RC=0" lines, the stock agents' lines (date +%3N) and ours (lib/system/log.ts)
 // carry milliseconds. The daemon's own lines ("node master1: is dead",
 // "Received shutdown notice") are stamped by heartbeat to the second only,
 // syslog style ("Nov 28 19:00:56 master2 heartbeat: [88]: WARN: ...").
@@ -31,7 +31,7 @@ function stampOf(m: RegExpExecArray): number {
 
 /**
  * ha-debug lines: `TAG:\tDATE MESSAGE` (ha_log / ha_debug of the shell
- * functions and lib/log.ts), or the daemon's syslog-style lines.
+ * functions and lib/system/log.ts), or the daemon's syslog-style lines.
  */
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** The daemon's own lines: `Nov 28 19:00:56 master2 heartbeat: [88]: WARN: node master1: is dead` (no year; this year's). */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { AGENTS } from '../../../agents/index.ts';
-import type { AgentDefinition } from '../../../lib/agent.ts';
+import type { AgentDefinition } from '../../../lib/contract/agent.ts';
 import { buildCrmConfig, crmId, crmValue, renderCrmConfig } from '../../../lib/heartbeat/crm-config.ts';
 import { parseHaresources } from '../../../lib/heartbeat/haresources.ts';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAlive } from '../../../lib/terminate.ts';
+import { isAlive } from '../../../lib/system/terminate.ts';
 import {
   announcerStatePath, isOurAnnouncer, parseAnnouncerRecord, sendArpArgv, sendUaArgv, startAnnouncer, stopAnnouncer,
 } from '../../../lib/ip/announce.ts';

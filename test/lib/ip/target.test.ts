@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { GenericError, InvalidParameterError } from '../../../lib/errors.ts';
-import { makeParams } from '../../../lib/params.ts';
+import { GenericError, InvalidParameterError } from '../../../lib/contract/errors.ts';
+import { makeParams } from '../../../lib/contract/params.ts';
 import { freeAliasLabel, parseIpAddrJson, parseIpRouteJson } from '../../../lib/ip/iproute-json.ts';
 import { parseVipSpec, resolveVip } from '../../../lib/ip/target.ts';
 

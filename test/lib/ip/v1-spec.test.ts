@@ -1,5 +1,5 @@
 import t from 'tap';
-import { UsageError } from '../../../lib/errors.ts';
+import { UsageError } from '../../../lib/contract/errors.ts';
 import { parseV1Args, rejoinIPv6Pieces, splitV1Spec } from '../../../lib/ip/v1-spec.ts';
 
 t.test('the v1 grammar ip[/bits-or-dotted-netmask[/nic[:label]][/broadcast]]', async (t) => {

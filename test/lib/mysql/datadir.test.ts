@@ -1,7 +1,7 @@
 import t from 'tap';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { parseMountinfo } from '../../../lib/mountinfo.ts';
+import { parseMountinfo } from '../../../lib/fs/mountinfo.ts';
 import {
   datadirProblem, expectedMountPoint, fstabMountPoints, haresourcesMountPoints, mountOf, notOnDeclaredMount,
 } from '../../../lib/mysql/datadir.ts';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { readOptionFiles, type OptionEntry } from '../../../lib/mycnf.ts';
+import { readOptionFiles, type OptionEntry } from '../../../lib/mysql/mycnf.ts';
 import { resolveBinaryPath, resolveServerSettings, defaultServerBinary, unreachableFromVip } from '../../../lib/mysql/settings.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/mycnf/', import.meta.url));

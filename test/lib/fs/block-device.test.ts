@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseDeviceSpec, resolveDevicePath } from '../../lib/block-device.ts';
+import { parseDeviceSpec, resolveDevicePath } from '../../../lib/fs/block-device.ts';
 
 t.test('parseDeviceSpec: every form mount(8) and the stock agent accept', async (t) => {
   const cases: [string, unknown][] = [

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isAlive, processState, terminate } from '../../lib/terminate.ts';
-import { sleep } from '../../lib/wait.ts';
+import { isAlive, processState, terminate } from '../../../lib/system/terminate.ts';
+import { sleep } from '../../../lib/system/wait.ts';
 
 // Real processes of our own making; each is ended by PID in teardown whatever happens.
 function start(command: string, args: string[]): ChildProcess {

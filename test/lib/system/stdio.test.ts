@@ -4,10 +4,10 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
-import { isTerminal, isTerminalDevice, majorOf, writeAll } from '../../lib/stdio.ts';
-import { agentPath } from '../rig/agents.ts';
+import { isTerminal, isTerminalDevice, majorOf, writeAll } from '../../../lib/system/stdio.ts';
+import { agentPath } from '../../rig/agents.ts';
 
-// lib/stdio.ts stands in for process.stdout/stderr and node:tty (too slow to
+// lib/system/stdio.ts stands in for process.stdout/stderr and node:tty (too slow to
 // load in the Bun binary); it must answer what they answer.
 
 const dir = mkdtempSync(join(tmpdir(), 'stdio-test-'));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { resourceManagerReadsAsHeld, statusLine } from '../../lib/status-text.ts';
+import { resourceManagerReadsAsHeld, statusLine } from '../../../lib/contract/status-text.ts';
 
 // The case statement from heartbeat's ResourceManager (we_own_resource), run by a real shell.
 const RM_CASE = `case "$1" in *[Nn][Oo][Tt]\\ *[Rr]unning*) echo 0;; *[Rr]unning*|*OK*) echo 1;; *) echo 0;; esac`;

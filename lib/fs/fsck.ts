@@ -1,6 +1,6 @@
-import { GenericError } from './errors.ts';
-import { run } from './exec.ts';
-import { log } from './log.ts';
+import { GenericError } from '../contract/errors.ts';
+import { run } from '../system/exec.ts';
+import { log } from '../system/log.ts';
 
 export type FsckMode = 'auto' | 'force' | 'no';
 

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { nsenterMountArgs, planForeignUnmounts, type ProcessMountView } from '../../lib/mount-namespaces.ts';
+import { nsenterMountArgs, planForeignUnmounts, type ProcessMountView } from '../../../lib/fs/mount-namespaces.ts';
 
 // Which mount namespaces hold a copy of a filesystem, and what to unmount
 // there in which order, from captured /proc/PID/mountinfo (fixtures README).
 
-const copy = readFileSync(new URL('../fixtures/mountinfo/debian12-unshare-copy-loop-submount.txt', import.meta.url), 'utf8');
-const host = readFileSync(new URL('../fixtures/mountinfo/debian12-root.txt', import.meta.url), 'utf8');
+const copy = readFileSync(new URL('../../fixtures/mountinfo/debian12-unshare-copy-loop-submount.txt', import.meta.url), 'utf8');
+const host = readFileSync(new URL('../../fixtures/mountinfo/debian12-root.txt', import.meta.url), 'utf8');
 const OURS = 'mnt:[4026531841]';
 
 const view = (pid: number, namespace: string, mountinfo: string, root = '/'): ProcessMountView => ({ pid, namespace, root, mountinfo });

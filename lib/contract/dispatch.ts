@@ -1,12 +1,12 @@
 import type { AgentContext, AgentDefinition, Mode, Params } from './agent.ts';
 import { AgentError, PermissionError, UsageError } from './errors.ts';
 import { LSB_STATUS, OCF } from './exit-codes.ts';
-import { acquireResourceLock } from './lock.ts';
-import { log } from './log.ts';
+import { acquireResourceLock } from '../system/lock.ts';
+import { log } from '../system/log.ts';
 import { helpText, metadataXml } from './metadata.ts';
 import { paramsFromOcfEnv, paramsFromV1Args, quote, resolveParams } from './params.ts';
 import { statusLine } from './status-text.ts';
-import { writeStderr, writeStdout } from './stdio.ts';
+import { writeStderr, writeStdout } from '../system/stdio.ts';
 
 export interface AgentIo {
   stdout: (text: string) => void;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fsckNeeded } from '../../lib/fsck.ts';
+import { fsckNeeded } from '../../../lib/fs/fsck.ts';
 
 t.test('run_fsck as the stock agent decides it', async (t) => {
   const cases: [Parameters<typeof fsckNeeded>[0], string, boolean][] = [

@@ -2,9 +2,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import {
   canonicalMountPoint, decodeMountPath, isPathUnder, majorMinorOf, mountsBelow, mountsOn, parseMountinfo, readMountinfo, trimTrailingSlashes,
-} from '../../lib/mountinfo.ts';
+} from '../../../lib/fs/mountinfo.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/mountinfo/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/mountinfo/${name}`, import.meta.url), 'utf8');
 
 t.test('decodes the octal escapes mountinfo uses for space, tab, newline and backslash', async (t) => {
   const cases: [string, string][] = [

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { execa } from 'execa';
-import { AGENTS } from '../../agents/index.ts';
-import { buildProgram } from '../../bin/cli.ts';
-import { agentManPage, agentPageName, cliManPage, roffLiteral, roffText } from '../../lib/manpage.ts';
-import { ocfActions } from '../../lib/metadata.ts';
-import type { AgentDefinition } from '../../lib/agent.ts';
+import { AGENTS } from '../../../agents/index.ts';
+import { buildProgram } from '../../../bin/cli.ts';
+import { agentManPage, agentPageName, cliManPage, roffLiteral, roffText } from '../../../lib/contract/manpage.ts';
+import { ocfActions } from '../../../lib/contract/metadata.ts';
+import type { AgentDefinition } from '../../../lib/contract/agent.ts';
 
 const source = { version: '0.1.0', date: '2026-11-28' };
 const agents = await Promise.all(Object.values(AGENTS).map((load) => load()));

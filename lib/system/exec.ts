@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { CommandFailedError, NotInstalledError, TimeoutError } from './errors.ts';
+import { CommandFailedError, NotInstalledError, TimeoutError } from '../contract/errors.ts';
 import { log } from './log.ts';
 
 export interface RunOptions {

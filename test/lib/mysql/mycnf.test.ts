@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import {
   effectiveOptions, normaliseOptionName, OPTION_OFF, parseOptionFileText, parseOptionValue, readOptionFiles,
   SERVER_GROUPS, MYSQLD_SAFE_GROUPS, type OptionFileSource,
-} from '../../lib/mycnf.ts';
+} from '../../../lib/mysql/mycnf.ts';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/mycnf/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fixtures/mycnf/', import.meta.url));
 
 /** The real file system, with /etc/mysql/ mapped onto the Debian fixture tree. */
 const debianSource: OptionFileSource = {

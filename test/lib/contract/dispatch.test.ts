@@ -2,9 +2,9 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentContext, AgentDefinition } from '../../lib/agent.ts';
-import { detectMode, runAgent } from '../../lib/dispatch.ts';
-import { RefusedError, NotInstalledError } from '../../lib/errors.ts';
+import type { AgentContext, AgentDefinition } from '../../../lib/contract/agent.ts';
+import { detectMode, runAgent } from '../../../lib/contract/dispatch.ts';
+import { RefusedError, NotInstalledError } from '../../../lib/contract/errors.ts';
 
 const rsctmp = mkdtempSync(join(tmpdir(), 'dispatch-test-'));
 t.teardown(() => rmSync(rsctmp, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { AgentDefinition } from '../../lib/agent.ts';
-import { InvalidParameterError, UsageError } from '../../lib/errors.ts';
-import { paramsFromOcfEnv, paramsFromV1Args, resolveParams } from '../../lib/params.ts';
+import type { AgentDefinition } from '../../../lib/contract/agent.ts';
+import { InvalidParameterError, UsageError } from '../../../lib/contract/errors.ts';
+import { paramsFromOcfEnv, paramsFromV1Args, resolveParams } from '../../../lib/contract/params.ts';
 
 const definition: AgentDefinition = {
   name: 'Demo',

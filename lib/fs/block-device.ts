@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { run } from './exec.ts';
+import { run } from '../system/exec.ts';
 import { majorMinorOf } from './mountinfo.ts';
 
 // How mount(8) names a filesystem: a device path (or a symlink such as

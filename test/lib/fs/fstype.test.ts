@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { fstypeSupport, inProcFilesystems, kernelFilesystemFor, moduleFor } from '../../lib/fstype.ts';
+import { fstypeSupport, inProcFilesystems, kernelFilesystemFor, moduleFor } from '../../../lib/fs/fstype.ts';
 
 // /proc/filesystems as Debian 12 prints it; modules.alias / modules.dep lines as depmod writes them.
 const PROC = 'nodev\tsysfs\nnodev\ttmpfs\n\text3\n\text2\n\text4\nnodev\tfuse\n\txfs\n';

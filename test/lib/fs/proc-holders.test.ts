@@ -1,9 +1,9 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseFdinfoMountId, parseMaps, parseStatParentPid, selfAndAncestors, stripDeleted } from '../../lib/proc-holders.ts';
+import { parseFdinfoMountId, parseMaps, parseStatParentPid, selfAndAncestors, stripDeleted } from '../../../lib/fs/proc-holders.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/proc/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/proc/${name}`, import.meta.url), 'utf8');
 
 t.test('parseMaps: file-backed mappings, paths with spaces, one entry per file', async (t) => {
   const files = parseMaps(fixture('maps-python3-mmap-space.txt'));

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireResourceLock, lockPath } from '../../lib/lock.ts';
-import { TimeoutError } from '../../lib/errors.ts';
+import { acquireResourceLock, lockPath } from '../../../lib/system/lock.ts';
+import { TimeoutError } from '../../../lib/contract/errors.ts';
 
 const rsctmp = mkdtempSync(join(tmpdir(), 'lock-test-'));
 t.teardown(() => rmSync(rsctmp, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
-import { PermissionError, TimeoutError } from './errors.ts';
+import { PermissionError, TimeoutError } from '../contract/errors.ts';
 import { log } from './log.ts';
 
 // A kernel flock(2) on a per-resource file: it is released by the kernel

@@ -2,10 +2,10 @@ import t from 'tap';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandFailedError, NotInstalledError, TimeoutError } from '../../lib/errors.ts';
-import { run, startDetached } from '../../lib/exec.ts';
-import { terminate } from '../../lib/terminate.ts';
-import { pollUntil } from '../../lib/wait.ts';
+import { CommandFailedError, NotInstalledError, TimeoutError } from '../../../lib/contract/errors.ts';
+import { run, startDetached } from '../../../lib/system/exec.ts';
+import { terminate } from '../../../lib/system/terminate.ts';
+import { pollUntil } from '../../../lib/system/wait.ts';
 
 // The engine under test here is Node's (execa, node:child_process); the Bun
 // engine of the same functions is what the built agents run in every agent test.

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Logger, formatHaDate, type Priority } from '../../lib/log.ts';
+import { Logger, formatHaDate, type Priority } from '../../../lib/system/log.ts';
 
 // Our lines against the ones resource-agents' own ha_log/ocf_log writes for
 // the same message, in the same environment, at the same (frozen) instant.
