@@ -20,18 +20,24 @@ export interface AgentRun {
   stderr: string;
 }
 
+export interface RunAgentOptions {
+  env?: Record<string, string>;
+  netns?: string;
+  timeoutMs?: number;
+  input?: string;
+  /** A command the agent runs under, its argv before the agent's (e.g. test/rig/old-kernel.ts's underKernel). */
+  wrap?: readonly string[];
+}
+
 /**
  * Runs a built agent. `netns` runs it inside that network namespace
  * (ip netns exec), the only way tests touch addresses. `env` is added to a
  * minimal environment: tests control HA_* and OCF_* fully.
  */
-export async function runAgent(
-  name: string,
-  args: readonly string[],
-  options: { env?: Record<string, string>; netns?: string; timeoutMs?: number; input?: string } = {},
-): Promise<AgentRun> {
+export async function runAgent(name: string, args: readonly string[], options: RunAgentOptions = {}): Promise<AgentRun> {
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
-  const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, agentPath(name), ...args]] : [agentPath(name), [...args]];
+  const command = [...(options.wrap ?? []), agentPath(name), ...args];
+  const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, ...command]] : [command[0]!, command.slice(1)];
   const result = await execa(file, argv as string[], {
     env,
     extendEnv: false,
@@ -44,7 +50,7 @@ export async function runAgent(
 }
 
 /** OCF form: parameters as OCF_RESKEY_*. */
-export function runOcf(name: string, action: string, params: Record<string, string>, options: { env?: Record<string, string>; netns?: string; timeoutMs?: number } = {}) {
+export function runOcf(name: string, action: string, params: Record<string, string>, options: Omit<RunAgentOptions, 'input'> = {}) {
   const env: Record<string, string> = { OCF_ROOT: '/usr/lib/ocf', ...options.env };
   for (const [key, value] of Object.entries(params)) env[`OCF_RESKEY_${key}`] = value;
   return runAgent(name, [action], { ...options, env });
