@@ -12,7 +12,17 @@ export const VERSION = '0.1.0';
 /** Sorts after VERSION: the upgrade. */
 export const NEXT_VERSION = '0.1.0+test1';
 
-export async function buildPackages(out: string, version: string, formats: 'deb' | 'rpm' | 'deb rpm' = 'deb'): Promise<void> {
+/**
+ * `shipped`: package.sh's own compression, as a release has it (slow on the
+ * real executable: pair it with a small `binary` when only the packaging is
+ * under test).
+ */
+export async function buildPackages(
+  out: string,
+  version: string,
+  formats: 'deb' | 'rpm' | 'deb rpm' = 'deb',
+  { shipped = false, binary = join(AGENTS_DIR, 'ha-agent') }: { shipped?: boolean; binary?: string } = {},
+): Promise<void> {
   mkdirSync(out, { recursive: true });
   await execa('bash', [join(ROOT, 'packaging/package.sh')], {
     env: {
@@ -21,9 +31,8 @@ export async function buildPackages(out: string, version: string, formats: 'deb'
       ARCHES: 'amd64',
       FORMATS: formats,
       LINTIAN: '0',
-      DEB_COMPRESSION: '-Zgzip -z1',
-      RPM_PAYLOAD: 'w1.gzdio',
-      HA_AGENT_BINARY: join(AGENTS_DIR, 'ha-agent'),
+      ...(shipped ? {} : { DEB_COMPRESSION: '-Zgzip -z1', RPM_PAYLOAD: 'w1.gzdio' }),
+      HA_AGENT_BINARY: binary,
     },
   });
 }
