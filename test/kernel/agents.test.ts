@@ -115,8 +115,9 @@ RELEASES.forEach((release, i) => {
 t.test("3.10's table: the lock (status during a start of the same resource waits, then tells the truth)", async (t) => {
   const drbd = DrbdDouble.create('8.4', `kernel-lock-${process.pid}-`).defineResource('data');
   t.teardown(() => drbd.cleanup());
-  // The peer is Primary until it goes away 1.5 s from now: start waits for it, holding the lock.
-  drbd.setRole('data', 'master1', 'Secondary').setRole('data', 'master2', 'Primary').nodeGoesAway('data', 'master2', 1500);
+  // The peer is Primary until it goes away 3 s from now: start waits for it, holding the lock
+  // (long enough for a start on a loaded machine to be seen holding it).
+  drbd.setRole('data', 'master1', 'Secondary').setRole('data', 'master2', 'Primary').nodeGoesAway('data', 'master2', 3000);
   const env = { PATH, ...drbd.env('master1'), HA_RSCTMP: join(work, 'lock') };
   mkdirSync(env.HA_RSCTMP);
   const launch = async (action: string) => {
