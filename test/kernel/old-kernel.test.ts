@@ -1,11 +1,17 @@
 import t from 'tap';
 import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AGENTS_DIR } from '../rig/agents.ts';
+import { DrbdDouble } from '../rig/drbd-double.ts';
 import { KERNEL_TABLES, type KernelRelease, oldKernelBinary, underKernel } from '../rig/old-kernel.ts';
 
 // The simulated kernels themselves (test/rig/old-kernel.c): under a table,
 // a system call answers ENOSYS exactly when its number is at or above the
-// cut-off, the host answers every probe without the filter, and the filter
-// holds in grandchildren started through fork and exec.
+// cut-off, the host answers every probe without the filter, the filter
+// holds in grandchildren started through fork and exec, and it reaches the
+// agent executable (whose runtime falls back by itself).
 
 const ENOSYS = 38;
 const X32_GETPID = 0x40000000 | 39;
@@ -89,4 +95,26 @@ t.test('bad use: one line, exit 2 (usage) or 127 (no such command), nothing run'
   const missing = await execa(bin, ['314', '--', '/nonexistent/cmd'], { reject: false });
   t.equal(missing.exitCode, 127);
   t.equal(missing.stderr, 'old-kernel: /nonexistent/cmd: No such file or directory');
+});
+
+t.test("the agent executable meets ENOSYS under 3.10's table and answers anyway (strace -f)", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), `kernel-strace-${process.pid}-`));
+  const drbd = DrbdDouble.create('8.4', `kernel-strace-drbd-${process.pid}-`).defineResource('data');
+  t.teardown(() => {
+    drbd.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  drbd.setRole('data', 'master1', 'Primary');
+  const trace = join(dir, 'trace');
+  // status runs drbdadm: the runtime's process spawning is on the path too.
+  const argv = await underKernel('3.10', [join(AGENTS_DIR, 'drbddisk'), 'data', 'status']);
+  const r = await execa('strace', ['-f', '-qq', '-o', trace, ...argv], { env: { ...drbd.env('master1'), HA_RSCTMP: dir }, reject: false });
+  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.stdout, 'running (Primary)');
+  // The agent's own PID is the one that exec'd it (old-kernel execs in place).
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  const agentPid = lines.find((l) => l.includes(`execve("${join(AGENTS_DIR, 'drbddisk')}"`))?.split(/\s+/)[0];
+  t.ok(agentPid, 'the agent was traced');
+  const missing = new Set(lines.filter((l) => l.startsWith(`${agentPid} `) && l.includes('ENOSYS')).map((l) => /^\d+\s+(?:<\.\.\. )?(\w+)/.exec(l)?.[1]));
+  t.ok(missing.size > 0, `syscalls the agent process tried and the table refused: ${[...missing].join(', ')}`);
 });
