@@ -2,8 +2,9 @@
 // (test/layering.test.ts cruises agents, bin and lib with this file; by hand:
 // npx depcruise --config .dependency-cruiser.cjs agents bin lib).
 //
-//   bin ──▶ agents ──▶ lib/<domain> ──▶ lib/system ◀─▶ lib/contract
-//    └──────────────────────▲   ip, drbd, mysql, fs, heartbeat
+//   bin ──▶ agents ──▶ lib/<domain> ──▶ lib/contract ──▶ lib/system
+//    │                 (ip, drbd, mysql,      ▲                │
+//    └───────────────▶  fs, heartbeat)        └── errors.ts ───┘
 //
 // Each rule names an arrow that may NOT exist. The README's Layout section
 // draws the same picture; when the two disagree, this file is the truth.
@@ -18,7 +19,7 @@ const DOMAINS = ['ip', 'drbd', 'mysql', 'fs', 'heartbeat'];
 const DOMAIN_ARROWS = {
   ip: [],
   fs: [],
-  // drbdadm.ts finds what holds a DRBD device open through /proc/self/mountinfo.
+  // drbdadm.ts names where a DRBD device is mounted when a demote is refused (device in use).
   drbd: ['^lib/fs/mountinfo\\.ts$'],
   // datadir.ts reads mountinfo entries, and haresources (as ResourceManager
   // parses it) for the mount point the datadir must be on.
