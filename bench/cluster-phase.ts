@@ -81,6 +81,7 @@ async function main() {
   }
   const { Cluster, GROUP, sleep } = mod;
   type ClusterT = Awaited<ReturnType<typeof Cluster.create>>;
+  type ClusterNode = import('../test/rig/cluster.ts').NodeName;
   const dirs: Record<Side, string> = { ours: AGENTS, stock: stockResourceDir('stock'), tuned: stockResourceDir('tuned') };
   const clusters: Partial<Record<Side, ClusterT>> = {};
   let floorCluster: ClusterT | undefined;
@@ -209,44 +210,29 @@ async function main() {
           const cluster = clusters[side];
           if (!cluster || failoverFailed[side]) continue;
           process.stderr.write(`bench: failover cycle ${cycle + 1}/${FAILOVER_CYCLES} (${side})\n`);
+          // Each trigger on a settled cluster: heartbeat finishes its own
+          // bookkeeping after a takeover (auto_failback's standby exchange)
+          // for a while after the group runs; a crash inside that window
+          // waits for it, which would charge heartbeat's state to whichever
+          // group happened to finish sooner. The sample: from the trigger to
+          // the first write through the VIP that `writer` took; then, when
+          // the scenario ends with one, `holder` holding the whole group.
+          const scenario = async (name: 'graceful' | 'failback' | 'crash' | 'rejoin', trigger: () => Promise<unknown>, writer: ClusterNode, holder?: ClusterNode) => {
+            await sleep(SETTLE_MS);
+            const t = Date.now();
+            await trigger();
+            const w = await cluster.waitForWriteBy(writer, t, 120_000);
+            samples[name][side].push(w.t - t);
+            if (holder) await cluster.waitForHolder(holder, 60_000);
+            split(side, name, cluster, t, w);
+          };
           try {
-            // Each trigger on a settled cluster: heartbeat finishes its own
-            // bookkeeping after a takeover (auto_failback's standby exchange)
-            // for a while after the group runs; a crash inside that window
-            // waits for it, which would charge heartbeat's state to whichever
-            // group happened to finish sooner.
-            await sleep(SETTLE_MS);
-            let t = Date.now();
-            await cluster.stopHeartbeat('master1');
-            let w = await cluster.waitForWriteBy('master2', t, 120_000);
-            samples.graceful[side].push(w.t - t);
-            await cluster.waitForHolder('master2', 60_000);
-            split(side, 'graceful', cluster, t, w);
-
-            await sleep(SETTLE_MS);
-            t = Date.now();
-            await cluster.startHeartbeat('master1');
-            w = await cluster.waitForWriteBy('master1', t, 120_000);
-            samples.failback[side].push(w.t - t);
-            await cluster.waitForHolder('master1', 60_000);
-            split(side, 'failback', cluster, t, w);
-
-            await sleep(SETTLE_MS);
-            t = Date.now();
-            await cluster.crashNode('master1');
-            w = await cluster.waitForWriteBy('master2', t, 120_000);
-            samples.crash[side].push(w.t - t);
-            split(side, 'crash', cluster, t, w);
-
+            await scenario('graceful', () => cluster.stopHeartbeat('master1'), 'master2', 'master2');
+            await scenario('failback', () => cluster.startHeartbeat('master1'), 'master1', 'master1');
+            await scenario('crash', () => cluster.crashNode('master1'), 'master2');
             // master1 back (a rebooted node rejoining): auto_failback again.
             // The rejoin is its own row (issue 17: where we lost most).
-            await sleep(SETTLE_MS);
-            t = Date.now();
-            await cluster.startHeartbeat('master1');
-            w = await cluster.waitForWriteBy('master1', t, 120_000);
-            samples.rejoin[side].push(w.t - t);
-            await cluster.waitForHolder('master1', 60_000);
-            split(side, 'rejoin', cluster, t, w);
+            await scenario('rejoin', () => cluster.startHeartbeat('master1'), 'master1', 'master1');
           } catch (error) {
             ffail(side, `failover cycle ${cycle + 1}`, error);
           }

@@ -1,6 +1,7 @@
 // Exit codes by name. OCF numbers come from the OCF resource agent API
 // (ocf-returncodes); heartbeat v1 scripts follow LSB init-script codes,
-// which share the numbers 0-7 for start/stop but differ for status.
+// which are OCF's 0-7 (SUCCESS … NOT_RUNNING) for every action but status
+// (so v1 calls use OCF below) and differ for status (LSB_STATUS).
 
 export const OCF = {
   SUCCESS: 0,
@@ -15,18 +16,6 @@ export const OCF = {
   FAILED_MASTER: 9,
 } as const;
 export type OcfCodeName = keyof typeof OCF;
-
-/** LSB init-script codes for every action but status. */
-export const LSB = {
-  SUCCESS: 0,
-  ERR_GENERIC: 1,
-  ERR_ARGS: 2,
-  ERR_UNIMPLEMENTED: 3,
-  ERR_PERM: 4,
-  ERR_INSTALLED: 5,
-  ERR_CONFIGURED: 6,
-  NOT_RUNNING: 7,
-} as const;
 
 /** LSB codes for the status action. */
 export const LSB_STATUS = {

@@ -20,23 +20,30 @@ function lines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-/** `drbdadm role` → one entry per line, or undefined if any line is not a role. */
-export function parseRoleOutput(text: string): RoleLine[] | undefined {
-  const out: RoleLine[] = [];
+/**
+ * One entry per line, or undefined when there is no line or any line does not
+ * parse. drbd 8.3 prints "Unconfigured" for a minor that is not set up.
+ */
+function perLine<T>(text: string, unconfigured: () => T, parse: (line: string) => T | undefined): T[] | undefined {
   const all = lines(text);
   if (all.length === 0) return undefined;
+  const out: T[] = [];
   for (const line of all) {
-    if (line === 'Unconfigured') {
-      out.push({ local: 'Unconfigured' });
-      continue;
-    }
-    const [local, peer, extra] = line.split('/');
-    if (extra !== undefined || local === undefined || !isRole(local)) return undefined;
-    if (peer === undefined) out.push({ local });
-    else if (isRole(peer)) out.push({ local, peer });
-    else return undefined;
+    const entry = line === 'Unconfigured' ? unconfigured() : parse(line);
+    if (entry === undefined) return undefined;
+    out.push(entry);
   }
   return out;
+}
+
+/** `drbdadm role` → one entry per line, or undefined if any line is not a role. */
+export function parseRoleOutput(text: string): RoleLine[] | undefined {
+  return perLine<RoleLine>(text, () => ({ local: 'Unconfigured' }), (line) => {
+    const [local, peer, extra] = line.split('/');
+    if (extra !== undefined || local === undefined || !isRole(local)) return undefined;
+    if (peer === undefined) return { local };
+    return isRole(peer) ? { local, peer } : undefined;
+  });
 }
 
 /** drbd's disk states (drbd_strings.c), local first. */
@@ -50,20 +57,11 @@ export interface DiskLine {
 
 /** `drbdadm dstate`: "UpToDate/UpToDate" (8.x), "UpToDate/UpToDate[/...]" (9), "Unconfigured" (8.3). */
 export function parseDstateOutput(text: string): DiskLine[] | undefined {
-  const out: DiskLine[] = [];
-  const all = lines(text);
-  if (all.length === 0) return undefined;
-  for (const line of all) {
-    if (line === 'Unconfigured') {
-      out.push({ local: 'Unconfigured', peers: [] });
-      continue;
-    }
+  const known = (s: string | undefined): s is DiskState => !!s && (DISK_STATES as readonly string[]).includes(s);
+  return perLine<DiskLine>(text, () => ({ local: 'Unconfigured', peers: [] }), (line) => {
     const [local, ...peers] = line.split('/');
-    const known = (s: string | undefined): s is DiskState => !!s && (DISK_STATES as readonly string[]).includes(s);
-    if (!known(local) || !peers.every(known)) return undefined;
-    out.push({ local, peers: peers as DiskState[] });
-  }
-  return out;
+    return known(local) && peers.every(known) ? { local, peers: peers as DiskState[] } : undefined;
+  });
 }
 
 /** drbd 8 connection states and drbd 9 connection states (drbd_strings.c). */

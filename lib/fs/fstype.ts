@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readOrEmpty } from '../system/files.ts';
 
 // Is a filesystem type usable on this kernel: registered already
 // (/proc/filesystems), or loadable, so that mount(2) loads it itself
@@ -6,14 +6,6 @@ import { readFileSync } from 'node:fs';
 // ext3 is ext4.ko, xfs is xfs.ko). Read from files, nothing loaded.
 
 export type FstypeSupport = 'loaded' | 'loadable' | 'unknown';
-
-const read = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 /** The kernel filesystem a type needs (FUSE-based types need fuse; efs is NFSv4): the stock agent's mapping. */
 export function kernelFilesystemFor(fstype: string): string {
@@ -33,8 +25,8 @@ export function moduleFor(name: string, modulesAlias: string, modulesDep: string
 
 export function fstypeSupport(fstype: string): FstypeSupport {
   const name = kernelFilesystemFor(fstype);
-  if (inProcFilesystems(read('/proc/filesystems'), name)) return 'loaded';
-  const release = read('/proc/sys/kernel/osrelease').trim();
-  if (release && moduleFor(name, read(`/lib/modules/${release}/modules.alias`), read(`/lib/modules/${release}/modules.dep`))) return 'loadable';
+  if (inProcFilesystems(readOrEmpty('/proc/filesystems'), name)) return 'loaded';
+  const release = readOrEmpty('/proc/sys/kernel/osrelease').trim();
+  if (release && moduleFor(name, readOrEmpty(`/lib/modules/${release}/modules.alias`), readOrEmpty(`/lib/modules/${release}/modules.dep`))) return 'loadable';
   return 'unknown';
 }

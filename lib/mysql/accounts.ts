@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { run } from '../system/exec.ts';
+import { readOrEmpty } from '../system/files.ts';
 
 // The server's user and group. /etc/passwd and /etc/group answer for local
 // accounts without a spawn; NSS accounts (LDAP, sssd) need getent. Only
@@ -28,14 +28,6 @@ export function findGroupId(group: string, name: string): number | undefined {
   }
   return undefined;
 }
-
-const readOrEmpty = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 export async function lookUpUser(name: string): Promise<PasswdEntry | undefined> {
   const local = findPasswdEntry(readOrEmpty('/etc/passwd'), name);

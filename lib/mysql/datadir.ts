@@ -1,7 +1,8 @@
-import { accessSync, constants, existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseHaresources } from '../heartbeat/haresources.ts';
 import type { MountEntry } from '../fs/mountinfo.ts';
+import { readOrEmpty } from '../system/files.ts';
 
 // The checks that keep start from turning an unmounted /data into a fresh,
 // empty primary: the datadir must exist, belong to the server's user, hold
@@ -86,14 +87,6 @@ export function expectedMountPoint(datadir: string, declared: readonly string[])
     .filter((p) => isUnder(datadir, p))
     .sort((a, b) => b.length - a.length)[0];
 }
-
-const readOrEmpty = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 /** The mount point the HA config (haresources in HA_DIR, /etc/fstab) says the datadir is on. */
 export function declaredMountPointFor(datadir: string, env: NodeJS.ProcessEnv): { mountPoint: string; source: string } | undefined {
