@@ -12,10 +12,14 @@ export const VERSION = '0.1.0';
 /** Sorts after VERSION: the upgrade. */
 export const NEXT_VERSION = '0.1.0+test1';
 
-export async function buildPackages(out: string, version: string, formats: 'deb' | 'rpm' | 'deb rpm' = 'deb'): Promise<void> {
+export async function buildPackages(out: string, version: string, formats: 'deb' | 'rpm' | 'deb rpm' = 'deb', extraEnv: Record<string, string> = {}): Promise<void> {
   mkdirSync(out, { recursive: true });
   await execa('bash', [join(ROOT, 'packaging/package.sh')], {
     env: {
+      // The project's own identity unless a test names a packager: never the caller's.
+      DEBFULLNAME: '',
+      DEBEMAIL: '',
+      ...extraEnv,
       OUT: out,
       VERSION: version,
       ARCHES: 'amd64',
