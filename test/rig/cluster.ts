@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { ROOT } from './agents.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
+import { hasLocalAddress, hasMountOn, isDrbdPrimary } from './node-state.ts';
 import { parseHaDebug, type TimelineLine } from './timeline.ts';
 import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
 
@@ -604,8 +605,8 @@ export class Cluster {
 
   /**
    * Samples, every intervalMs until stopped, who has /data mounted (the
-   * nodes' mount tables, read from /proc), who has the VIP (ip in each
-   * node's namespace) and who is DRBD Primary (the double's state), and
+   * nodes' mount tables), who has the VIP (their local routing tables) and
+   * who is DRBD Primary (the double's state), all read from files, and
    * records every moment two nodes held the same thing: the promise is that
    * this never happens, not only that the end state is right.
    */
@@ -619,19 +620,12 @@ export class Cluster {
         const mounted: string[] = [];
         const vip: string[] = [];
         const primary: string[] = [];
-        // One resource at a time across both nodes, so a sample is a moment, not a sweep.
-        const live = NODES.filter((n) => this.nodes[n]?.alive);
-        for (const node of live) {
-          try {
-            if (/ \/data /.test(readFileSync(`/proc/${this.nodes[node]!.initPid}/mountinfo`, 'utf8'))) mounted.push(node);
-          } catch { /* node just died */ }
-        }
-        const addrs = await Promise.all(live.map((n) => execa('ip', ['-n', this.ns[n], '-o', '-4', 'addr', 'show', 'dev', 'eth1'], { reject: false, env: PATH_ENV })));
-        live.forEach((n, i) => { if (addrs[i]!.stdout.includes(` ${VIP}/`)) vip.push(n); });
-        for (const node of live) {
-          const file = `${this.drbdState}/res/data/role.${node}`;
-          const role = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-          if (role === 'Primary' && !existsSync(`${this.drbdState}/res/data/down-at.${node}`)) primary.push(node);
+        // Synchronous reads only (node-state.ts): a sample is one moment, not a sweep.
+        for (const node of NODES.filter((n) => this.nodes[n]?.alive)) {
+          const init = this.nodes[node]!.initPid;
+          if (hasMountOn(init, '/data')) mounted.push(node);
+          if (hasLocalAddress(init, VIP)) vip.push(node);
+          if (isDrbdPrimary(this.drbdState, node)) primary.push(node);
         }
         this.monitorSamples += 1;
         for (const [what, holders] of [['/data mounted', mounted], ['VIP', vip], ['DRBD Primary', primary]] as const) {

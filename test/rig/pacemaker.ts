@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { AGENTS_DIR, ROOT } from './agents.ts';
 import { INIT_SQL, MY_CNF, sleep, type TimelineEvent } from './cluster.ts';
 import { FenceWatcher } from './fence/watcher.ts';
+import { hasLocalAddress, hasMountOn, isDrbdPrimary } from './node-state.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
 import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
 
@@ -26,8 +27,6 @@ import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.
 export const VIP = '198.18.4.1';
 const CLIENT_ADDR = '198.18.4.4';
 const PATH_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-/** The VIP as a local address in a /proc/net/fib_trie listing. */
-const VIP_LOCAL_ROUTE = new RegExp(`\\|-- ${VIP.replaceAll('.', '\\.')}\\n\\s+/32 host LOCAL`);
 const nodeAddress = (index: number) => `198.18.4.${11 + index}`;
 
 export type Flavour = 'ours' | 'stock';
@@ -607,10 +606,9 @@ export class PacemakerCluster {
       const state: PcmkNodeState = { node, up: this.alive(node), vip: false, mounted: false, primary: false, mysqld: false };
       if (!state.up) return state;
       const init = this.nodes[node]!.sandbox!.initPid;
-      try { state.vip = VIP_LOCAL_ROUTE.test(readFileSync(`/proc/${init}/net/fib_trie`, 'utf8')); } catch { /* died */ }
-      try { state.mounted = / \/data /.test(readFileSync(`/proc/${init}/mountinfo`, 'utf8')); } catch { /* died */ }
-      const roleFile = `${this.drbdState}/res/data/role.${node}`;
-      state.primary = existsSync(roleFile) && readFileSync(roleFile, 'utf8').trim() === 'Primary' && !existsSync(`${this.drbdState}/res/data/down-at.${node}`);
+      state.vip = hasLocalAddress(init, VIP);
+      state.mounted = hasMountOn(init, '/data');
+      state.primary = isDrbdPrimary(this.drbdState, node);
       state.mysqld = mysqld[node]!.length > 0;
       return state;
     });
