@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { ROOT } from './agents.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
+import { SharedDisk, setUpOrTearDown } from './cluster-parts.ts';
 import { hasLocalAddress, hasMountOn, isDrbdPrimary } from './node-state.ts';
 import { parseHaDebug, type TimelineLine } from './timeline.ts';
 import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
@@ -178,8 +179,7 @@ export class Cluster {
   readonly nodes: Partial<Record<NodeName, Sandbox>> = {};
   readonly timeline: TimelineEvent[] = [];
   readonly writes: WriterRecord[] = [];
-  loopDevice = '';
-  private loopDevNumbers = { major: 0, minor: 0 };
+  readonly disk: SharedDisk;
   private writer?: VipWriter;
   private replica?: ChildProcess;
   private nextRowId = 1;
@@ -195,17 +195,12 @@ export class Cluster {
     this.base = `${options.workBase ?? '/tmp'}/harig-${options.id}`;
     const p = `hae-${options.id}`;
     this.ns = { sw: `${p}-sw`, client: `${p}-cl`, master1: `${p}-m1`, master2: `${p}-m2` };
+    this.disk = new SharedDisk(this.base);
   }
 
   static async create(options: ClusterOptions): Promise<Cluster> {
     const cluster = new Cluster({ timings: DEFAULT_TIMINGS, group: GROUP, drbdVersion: '8.3', ...options });
-    try {
-      await cluster.setup();
-    } catch (error) {
-      await cluster.destroy();
-      throw error;
-    }
-    return cluster;
+    return setUpOrTearDown(cluster, () => cluster.setup(), () => cluster.destroy());
   }
 
   say(text: string): void {
@@ -214,7 +209,7 @@ export class Cluster {
   }
 
   get drbdState(): string {
-    return `${this.base}/drbd-state`;
+    return this.disk.drbdState;
   }
 
   private async setup(): Promise<void> {
@@ -229,21 +224,8 @@ export class Cluster {
     await netnsAdd(this.ns.client);
     await this.plug(this.ns.client, 'eth1', 'cl-lan', 'br-lan', `${LAN.client}/16`);
 
-    // The replicated disk: one ext3 image, one loop device, /dev/drbd1 in each node.
-    const image = `${this.base}/drbd1.img`;
-    await execa('truncate', ['-s', '256M', image]);
-    await execa('mkfs.ext3', ['-q', '-F', '-m', '0', '-L', 'data', image]);
-    this.loopDevice = (await execa('losetup', ['--find', '--show', image])).stdout.trim();
-    const [major, minor] = readFileSync(`/sys/block/${this.loopDevice.replace('/dev/', '')}/dev`, 'utf8').trim().split(':').map(Number);
-    this.loopDevNumbers = { major: major!, minor: minor! };
-
-    // DRBD double: resource data on master1/master2, both Secondary, UpToDate, Connected.
-    const res = `${this.drbdState}/res/data`;
-    mkdirSync(res, { recursive: true });
-    writeFileSync(`${this.drbdState}/version`, `${this.options.drbdVersion}\n`);
-    writeFileSync(`${res}/nodes`, 'master1 master2\n');
-    writeFileSync(`${res}/minor`, '1\n');
-    for (const node of NODES) writeFileSync(`${res}/role.${node}`, 'Secondary\n');
+    // The replicated disk (/dev/drbd1 in each node) and the DRBD double's resource data on both.
+    await this.disk.create(NODES, this.options.drbdVersion);
 
     for (const node of NODES) {
       cpSync('/var/lib/heartbeat', `${this.base}/${node}-varlib-heartbeat`, { recursive: true });
@@ -304,7 +286,7 @@ export class Cluster {
         'mysql/rig-init.sql': INIT_SQL,
       },
       sbin: { drbdadm: drbdadmWrapper('drbdadm'), drbdsetup: drbdadmWrapper('drbdsetup') },
-      devices: [{ name: 'drbd1', type: 'b', ...this.loopDevNumbers }],
+      devices: [{ name: 'drbd1', type: 'b', ...this.disk.numbers }],
       binds: [
         { host: resolve(ROOT, 'test/doubles'), inner: '/opt/drbd-double', ro: true },
         { host: this.drbdState, inner: '/var/lib/drbd-double' },
@@ -698,15 +680,8 @@ export class Cluster {
       if (sb) await attempt(() => sb.destroy(keepLogs));
     }
     for (const ns of [this.ns.master1, this.ns.master2, this.ns.client, this.ns.sw]) await attempt(() => netnsDelete(ns));
-    if (this.loopDevice) {
-      // The mounts went with the nodes' mount namespaces; detach only our own loop device.
-      await attempt(async () => {
-        const backing = await execa('losetup', ['-n', '-O', 'BACK-FILE', this.loopDevice], { reject: false });
-        if (backing.stdout.trim() === `${this.base}/drbd1.img`) await execa('losetup', ['-d', this.loopDevice]);
-      });
-    }
+    await attempt(() => this.disk.destroy());
     if (!keepLogs) await attempt(async () => rmSync(this.base, { recursive: true, force: true }));
-    else await attempt(async () => rmSync(`${this.base}/drbd1.img`, { force: true }));
     if (errors.length) throw new AggregateError(errors, 'cluster teardown had errors');
   }
 }
