@@ -5,6 +5,8 @@
 # (dpkg-dev, lintian, rpm, man-db): test/install-deps.sh installs them.
 #
 #   VERSION=0.1.1   build another version (the changelog gets an entry for it)
+#   DEBFULLNAME="Site Ops" DEBEMAIL=ha-ops@example.org  the Maintainer (and rpm
+#                   Packager) of a build you ship (default: the changelog's)
 #   ARCHES="amd64"  only these Debian architectures (default: amd64 arm64)
 #   FORMATS="deb"   only these formats (default: deb rpm)
 #   OUT=dir         output directory (default dist/pkg)
