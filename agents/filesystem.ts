@@ -403,6 +403,8 @@ const agent: AgentDefinition = {
   parseV1,
   timeouts: { start: 60, stop: 60, monitor: 40 },
   lockKey: (params) => trimTrailingSlashes(params.get('directory')),
+  // HA_RSCTMP may be on the filesystem we mount (a node keeps its run state on the shared disk): the lock goes elsewhere then.
+  lockAwayFrom: (params) => params.get('directory'),
   validate,
   start,
   stop,

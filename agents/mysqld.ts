@@ -22,9 +22,15 @@ import { parseBoolean } from '../lib/contract/params.ts';
 const KILL_WAIT_MS = 5000;
 
 // validate and the action both need the settings; read the files once per call.
-const settingsCache = new WeakMap<Params, { settings: ServerSettings; defaultsFile?: string }>();
+interface Settings {
+  settings: ServerSettings;
+  defaultsFile?: string;
+  /** No config given and none of the default option files exists. */
+  noOptionFile: boolean;
+}
+const settingsCache = new WeakMap<Params, Settings>();
 
-function settingsFor({ params, env }: AgentContext): { settings: ServerSettings; defaultsFile?: string } {
+function settingsFor({ params, env }: AgentContext): Settings {
   const cached = settingsCache.get(params);
   if (cached) return cached;
   const config = params.get('config');
@@ -46,7 +52,7 @@ function settingsFor({ params, env }: AgentContext): { settings: ServerSettings;
     pid: params.get('pid'),
     socket: params.get('socket'),
   });
-  const result = { settings, defaultsFile: config || undefined };
+  const result = { settings, defaultsFile: config || undefined, noOptionFile: !config && !DEFAULT_CONFIG_FILES.some((file) => existsSync(file)) };
   settingsCache.set(params, result);
   return result;
 }
@@ -67,8 +73,24 @@ function running(settings: ServerSettings): number[] {
   return findServerPids(settings.datadir, settings.pidFile, settings.binary).pids;
 }
 
+/**
+ * No option file anywhere and no datadir parameter: the server would start
+ * on its compiled-in datadir (/var/lib/mysql), this node's own disk, and a
+ * takeover would serve an empty or stale database with exit 0. Node-local
+ * (/etc is this node's), so OCF_ERR_INSTALLED: another node may be set up.
+ */
+function refuseWithoutOptionFile(ctx: AgentContext, { settings, noOptionFile }: Settings): void {
+  if (!noOptionFile || settings.origin.datadir !== 'default') return;
+  const name = ctx.mode === 'v1' ? 'no mysqld::FILE' : 'no config parameter';
+  throw new NotInstalledError(
+    `no option file: neither ${DEFAULT_CONFIG_FILES.join(' nor ')} exists on this node and ${name} names one, so the server would start on its compiled-in datadir ${settings.datadir} (this node's own disk, not the replicated one); refusing`,
+  );
+}
+
 async function start(ctx: AgentContext): Promise<void> {
-  const { settings, defaultsFile } = settingsFor(ctx);
+  const found = settingsFor(ctx);
+  refuseWithoutOptionFile(ctx, found);
+  const { settings, defaultsFile } = found;
   const already = running(settings);
   if (already.length) {
     log.info(`mysqld already running on ${settings.datadir} (pid ${already.join(', ')})`);
@@ -273,7 +295,9 @@ function validate(ctx: AgentContext): void {
     throw new InvalidParameterError('enable_creation', 'enable_creation is not supported: this agent never initialises a database (an unmounted disk would become an empty primary); initialise the datadir once by hand');
   }
   if (ctx.action === 'validate-all') {
-    const { settings } = settingsFor(ctx);
+    const found = settingsFor(ctx);
+    refuseWithoutOptionFile(ctx, found);
+    const { settings } = found;
     if (!existsSync(settings.binary)) throw new NotInstalledError(`server binary ${settings.binary} not found`);
     monitorLogin(ctx.params);
   }

@@ -4,12 +4,9 @@
 import { Cluster, NODES, VIP, type NodeState } from '../test/rig/cluster.ts';
 import { runTutorialScenarios, singleHolder, type ScenarioResult } from '../test/rig/scenarios.ts';
 import { clock, isTimelineWorthy, splitScenario } from '../test/rig/timeline.ts';
+import { formatTable, runDemo, say, secs, waitForEnter } from './frame.ts';
 
 const keep = process.argv.includes('--keep');
-const t0 = Date.now();
-const stamp = (t = Date.now()) => `+${((t - t0) / 1000).toFixed(1).padStart(5)}s`;
-const say = (line: string) => console.log(`${stamp()}  ${line}`);
-const secs = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 console.log(`ha-resource-agents demo: Heartbeat + DRBD + MySQL, two nodes, on this machine
 
@@ -20,20 +17,6 @@ console.log(`ha-resource-agents demo: Heartbeat + DRBD + MySQL, two nodes, on th
   /dev/drbd1         one loop-backed ext3 image seen by both; DRBD roles from the drbdadm test double
   slave1 (client)    writes a row through the VIP every 100 ms; a MariaDB replica follows the VIP
 `);
-
-let cluster: Cluster | undefined;
-let tornDown = false;
-async function teardown(): Promise<void> {
-  if (tornDown || !cluster) return;
-  tornDown = true;
-  say('tearing down: nodes, namespaces, loop device, files');
-  await cluster.destroy().catch((e) => console.error(`teardown: ${e}`));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    void teardown().then(() => process.exit(130));
-  });
-}
 
 function holderOf(states: NodeState[]): string {
   const h = states.find((s) => s.vip || s.mounted || s.role === 'Primary' || s.mysqld);
@@ -77,17 +60,13 @@ function table(results: ScenarioResult[]): string {
       r.replica ? `${r.replica.io}/${r.replica.sql} (${r.replica.missing.length})` : '-',
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row, n) => {
-    const line = row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
-    return n === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
+  return formatTable(rows);
 }
 
-let exitCode = 1;
-try {
+await runDemo(async (track) => {
   say('setting up: namespaces, bridge, heartbeat link, ext3 image, MariaDB datadir on /dev/drbd1');
-  cluster = await Cluster.create({ id: `demo${process.pid}`, say, timeline: true });
+  const cluster = await Cluster.create({ id: `demo${process.pid}`, say, timeline: true });
+  track(cluster);
   cluster.watchLogs();
   const results = await runTutorialScenarios(cluster, { replica: true, recoverAfterCrash: true });
   cluster.stopWatchingLogs();
@@ -119,7 +98,6 @@ try {
     console.log(`VERDICT: PASS — every takeover left exactly one node holding the VIP, /data, DRBD Primary and mysqld,`);
     console.log(`         and in ${cluster.monitorSamples} samples taken all along no two nodes ever held the same one at once;`);
     console.log(`         all ${rows} rows the client committed through the VIP survived; the replica kept Slave_IO/SQL_Running: Yes and has every row.`);
-    exitCode = 0;
   } else {
     console.log('VERDICT: FAIL');
     for (const p of problems) console.log(`  - ${p}`);
@@ -141,16 +119,7 @@ The cluster is up (--keep). Look inside, from another terminal, as root:
   mariadb --no-defaults -S ${cluster.replicaSocket} -u root -e 'SHOW SLAVE STATUS\\G'   # slave1, replicating from the VIP
 
 Press Enter (or Ctrl-C) here to tear everything down.`);
-    // Without a terminal only a signal ends it (the SIGINT/SIGTERM handlers tear down).
-    await new Promise<void>((resolve) => {
-      if (!process.stdin.isTTY) return;
-      process.stdin.resume();
-      process.stdin.once('data', () => resolve());
-    });
+    await waitForEnter();
   }
-} catch (error) {
-  console.error(`demo: ${error instanceof Error ? error.stack ?? error.message : error}`);
-} finally {
-  await teardown();
-}
-process.exit(exitCode);
+  return problems.length === 0 ? 0 : 1;
+});

@@ -8,12 +8,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PacemakerCluster, HARESOURCES, VIP, crmConfigOfHaresources, fencingCrm } from '../test/rig/pacemaker.ts';
 import { runPacemakerScenarios, SCENARIOS, type PcmkScenarioResult } from '../test/rig/pacemaker-scenarios.ts';
+import { formatTable, runDemo, say, secs, waitForEnter } from './frame.ts';
 
 const keep = process.argv.includes('--keep');
-const t0 = Date.now();
-const stamp = (t = Date.now()) => `+${((t - t0) / 1000).toFixed(1).padStart(5)}s`;
-const say = (line: string) => console.log(`${stamp()}  ${line}`);
-const secs = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 console.log(`ha-resource-agents demo: the tutorial's service on Pacemaker + Corosync, three nodes, on this machine
 
@@ -25,18 +22,6 @@ console.log(`ha-resource-agents demo: the tutorial's service on Pacemaker + Coro
   /dev/drbd1     one loop-backed ext3 image seen by all; DRBD roles from the drbdadm test double
   client         writes a row through the VIP ${VIP} every 100 ms
 `);
-
-let cluster: PacemakerCluster | undefined;
-let tornDown = false;
-async function teardown(): Promise<void> {
-  if (tornDown || !cluster) return;
-  tornDown = true;
-  say('tearing down: nodes, namespaces, loop device, files');
-  await cluster.destroy().catch((e) => console.error(`teardown: ${e}`));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => { void teardown().then(() => process.exit(130)); });
-}
 
 /** Follows every node's pacemaker.log and prints what Pacemaker decided and did. */
 function followLogs(c: PacemakerCluster): () => void {
@@ -96,17 +81,13 @@ function table(results: PcmkScenarioResult[]): string {
       `${r.committedRows} (${r.missingRows.length})`,
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row, n) => {
-    const line = row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
-    return n === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
+  return formatTable(rows);
 }
 
-let exitCode = 1;
-try {
+await runDemo(async (track) => {
   say('setting up: namespaces, LAN bridge, ext3 image, MariaDB datadir on /dev/drbd1');
-  cluster = await PacemakerCluster.create({ id: `pd${process.pid}`, say });
+  const cluster = await PacemakerCluster.create({ id: `pd${process.pid}`, say });
+  track(cluster);
   const stopFollowing = followLogs(cluster);
   say('starting corosync and pacemakerd on master1..3');
   await cluster.start();
@@ -138,7 +119,6 @@ try {
     console.log('         and recovered, the crashed and the cut-off holder were fenced before anyone else took over,');
     console.log(`         rejoining nodes took nothing back; in ${gaps.samples} samples (every ${gaps.median} ms) no two nodes ever held`);
     console.log(`         the VIP, /data, DRBD Primary or mysqld at once; all ${cluster.committedIds.length} rows the client committed survived.`);
-    exitCode = 0;
   } else {
     console.log('VERDICT: FAIL');
     for (const p of problems) console.log(`  - ${p}`);
@@ -155,15 +135,7 @@ The cluster is up (--keep). Look inside, from another terminal, as root:
   ip netns exec ${cluster.ns.client} mariadb --no-defaults -h ${VIP} -u app -papp test -e 'SELECT node, COUNT(*) FROM t GROUP BY node'
 
 Press Enter (or Ctrl-C) here to tear everything down.`);
-    await new Promise<void>((resolve) => {
-      if (!process.stdin.isTTY) return;
-      process.stdin.resume();
-      process.stdin.once('data', () => resolve());
-    });
+    await waitForEnter();
   }
-} catch (error) {
-  console.error(`demo: ${error instanceof Error ? error.stack ?? error.message : error}`);
-} finally {
-  await teardown();
-}
-process.exit(exitCode);
+  return problems.length === 0 ? 0 : 1;
+});

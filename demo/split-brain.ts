@@ -6,9 +6,7 @@
 // Prints the timeline and a verdict, then tears down.
 import { Cluster, VIP } from '../test/rig/cluster.ts';
 import { describeSplitBrain, runSplitBrain, startClusterWithWriter } from '../test/rig/split-brain.ts';
-
-const t0 = Date.now();
-const say = (line: string) => console.log(`+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s  ${line}`);
+import { runDemo, say } from './frame.ts';
 
 console.log(`ha-resource-agents demo: split brain (the tutorial's last section)
 
@@ -17,18 +15,10 @@ console.log(`ha-resource-agents demo: split brain (the tutorial's last section)
   watched            each node's VIP, DRBD role, /data mount and mysqld every ~50 ms; every VIP change (ip monitor)
 `);
 
-let cluster: Cluster | undefined;
-let exitCode = 1;
-const teardown = async () => {
-  const c = cluster;
-  cluster = undefined;
-  if (c) await c.destroy().catch((e) => console.error(`teardown: ${e}`));
-};
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void teardown().then(() => process.exit(130)));
-
-try {
+await runDemo(async (track) => {
   say('setting up: namespaces, bridge, heartbeat link, ext3 image, MariaDB datadir on /dev/drbd1');
-  cluster = await Cluster.create({ id: `demosb${process.pid}`, say });
+  const cluster = await Cluster.create({ id: `demosb${process.pid}`, say });
+  track(cluster);
   cluster.watchLogs();
   await startClusterWithWriter(cluster);
   const r = await runSplitBrain(cluster, 'heartbeat-link');
@@ -49,14 +39,9 @@ try {
   if (problems.length === 0) {
     console.log('VERDICT: PASS — master2 refused the takeover at IPaddr: the VIP, DRBD Primary, /data and mysqld never left master1,');
     console.log(`         no reboot was attempted, and after the link came back all ${r.committedRows} committed rows are there through the VIP.`);
-    exitCode = 0;
   } else {
     console.log('VERDICT: FAIL');
     for (const p of problems) console.log(`  - ${p}`);
   }
-} catch (error) {
-  console.error(`demo: ${error instanceof Error ? error.stack ?? error.message : error}`);
-} finally {
-  await teardown();
-}
-process.exit(exitCode);
+  return problems.length === 0 ? 0 : 1;
+});

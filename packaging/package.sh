@@ -5,6 +5,8 @@
 # (dpkg-dev, lintian, rpm, man-db): test/install-deps.sh installs them.
 #
 #   VERSION=0.1.1   build another version (the changelog gets an entry for it)
+#   DEBFULLNAME="Site Ops" DEBEMAIL=ha-ops@example.org  the Maintainer (and rpm
+#                   Packager) of a build you ship (default: the changelog's)
 #   ARCHES="amd64"  only these Debian architectures (default: amd64 arm64)
 #   FORMATS="deb"   only these formats (default: deb rpm)
 #   OUT=dir         output directory (default dist/pkg)
@@ -29,10 +31,24 @@ mkdir -p "$out"
 # The changelog names the version and its date (man page footers, file times).
 changelog=packaging/debian/changelog
 version=${VERSION:-$(node -p "require('./package.json').version")}
+# Who answers for the package: one value for the control file's Maintainer,
+# a local build's changelog entry and the rpm's Packager. Whoever ships a
+# build of their own names themselves the way dch does (DEBFULLNAME and
+# DEBEMAIL); otherwise it is the project's team identity, from the changelog.
+if [ -n "${DEBFULLNAME:-}" ] && [ -n "${DEBEMAIL:-}" ]; then
+  maintainer="$DEBFULLNAME <$DEBEMAIL>"
+else
+  maintainer=$(dpkg-parsechangelog -l "$changelog" -S Maintainer)
+fi
+case $maintainer in
+  *[![:print:]]* | *[\|\&\\]*) echo "package: the maintainer '$maintainer' holds a control character, |, & or \\ (not taken)" >&2; exit 2 ;;
+  ?*' <'?*@?*'>') ;;
+  *) echo "package: the maintainer '$maintainer' is not of the form 'Name <email>' (Debian policy 5.6.2)" >&2; exit 2 ;;
+esac
 if [ "$(dpkg-parsechangelog -l "$changelog" -S Version)" != "$version" ]; then
   {
     printf '%s (%s) unstable; urgency=medium\n\n  * Local build of %s.\n\n' "$pkg" "$version" "$version"
-    printf ' -- %s  %s\n\n' "$(dpkg-parsechangelog -l "$changelog" -S Maintainer)" "$(date -u -R)"
+    printf ' -- %s  %s\n\n' "$maintainer" "$(date -u -R)"
     cat "$changelog"
   } >"$work/changelog"
   changelog=$work/changelog
@@ -85,7 +101,7 @@ build_deb() {
   rm -rf "$root/DEBIAN"
   install -d "$root/DEBIAN"
   sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$(installed_size "$root")/" \
-    -e "s/@KERNEL_MIN@/3.10/" -e "s/@CPU_MIN@/${cpu_min[$arch]}/" packaging/debian/control.in >"$root/DEBIAN/control"
+    -e "s/@KERNEL_MIN@/3.10/" -e "s/@CPU_MIN@/${cpu_min[$arch]}/" -e "s|@MAINTAINER@|$maintainer|" packaging/debian/control.in >"$root/DEBIAN/control"
   install -m 0755 packaging/debian/preinst packaging/debian/postrm "$root/DEBIAN/"
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
   chmod 0644 "$root/DEBIAN/md5sums"
@@ -110,7 +126,7 @@ build_rpm() {
   # Its own (empty) rpm database: building and querying never create one in the builder's home.
   rpmbuild --quiet -bb --target "${rpm_arch[$arch]}-linux" --dbpath "$work/rpmdb" --define "_dbpath $work/rpmdb" \
     --define "_topdir $top" --define "_buildrootdir $work/$arch/rpmroot" --define "staged $root" \
-    --define "pkgversion $rpm_version" --define "cpu_min ${cpu_min[$arch]}" \
+    --define "pkgversion $rpm_version" --define "cpu_min ${cpu_min[$arch]}" --define "packager $maintainer" \
     --define "_binary_payload ${RPM_PAYLOAD:-w2.xzdio}" --define "source_date_epoch_from_changelog 0" \
     --define "__strip /bin/true" --define "__brp_strip /bin/true" --define "debug_package %{nil}" \
     --define "_build_id_links none" \

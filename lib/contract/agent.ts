@@ -75,6 +75,8 @@ export interface AgentDefinition {
   timeouts: ActionTimeouts;
   /** Names the resource for the per-resource lock, e.g. the IP or the mount point. */
   lockKey: (params: Params) => string;
+  /** A mount point this agent unmounts (Filesystem's directory): the lock file never lives below it, where it would keep the mount busy. */
+  lockAwayFrom?: (params: Params) => string;
   /** Checks that need the system (nic exists, binary present). Runs before start/stop/status and as validate-all. */
   validate?: (ctx: AgentContext) => Promise<void> | void;
   start: (ctx: AgentContext) => Promise<void>;

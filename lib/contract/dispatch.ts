@@ -99,7 +99,9 @@ async function runAction(definition: AgentDefinition, mode: Mode, action: string
       isProbe: action === 'monitor' && (env.OCF_RESKEY_CRM_meta_interval ?? '0') === '0',
       env,
     };
-    const lock = LOCKED_ACTIONS.includes(action) ? await acquireResourceLock(env, definition.name, definition.lockKey(params), ctx.deadline, { readOnly: isStatus }) : undefined;
+    const lock = LOCKED_ACTIONS.includes(action)
+      ? await acquireResourceLock(env, definition.name, definition.lockKey(params), ctx.deadline, { readOnly: isStatus, awayFrom: definition.lockAwayFrom?.(params) })
+      : undefined;
     try {
       await definition.validate?.(ctx);
       if (action === 'validate-all') return OCF.SUCCESS;

@@ -15,8 +15,45 @@ export interface ResourceLock {
   release(): void;
 }
 
-export function lockDirectory(env: NodeJS.ProcessEnv): string {
-  return `${env.HA_RSCTMP || '/run/resource-agents'}/ha-resource-agents`;
+// Where lock files may live, in order: HA_RSCTMP (what the cluster manager
+// gives us), else the default, else /dev/shm.
+const DEFAULT_RSCTMP = '/run/resource-agents';
+const FALLBACK_RSCTMPS = [DEFAULT_RSCTMP, '/dev/shm/resource-agents'];
+
+/** `/a//b/./c/../d/` → `/a/b/d`: the path as written, no file system access (symlinks are not followed). */
+function normalise(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** True when `path` is `mountPoint` or below it, as written. */
+export function isPathUnder(path: string, mountPoint: string): boolean {
+  const p = normalise(path);
+  const m = normalise(mountPoint);
+  return m === '/' || p === m || p.startsWith(`${m}/`);
+}
+
+/**
+ * The lock directory. `awayFrom` is a mount point the caller may unmount
+ * (Filesystem's directory): a lock file on that filesystem would keep it
+ * busy, so stop would wait out its deadline on its own lock. When HA_RSCTMP
+ * is under it, the lock lives in the first place that is not. Decided from
+ * the paths as written, never from what is mounted now: before a start
+ * mounts, HA_RSCTMP resolves to the directory underneath, after it to the
+ * mounted filesystem, so a check of the file system would hand a start and
+ * a later stop two different files, and they would no longer exclude each
+ * other. This way every caller, cold or not, mounted or not, takes the
+ * same file, and the kernel still frees it when its holder dies.
+ */
+export function lockDirectory(env: NodeJS.ProcessEnv, awayFrom?: string): string {
+  const candidates = [env.HA_RSCTMP || DEFAULT_RSCTMP, ...FALLBACK_RSCTMPS];
+  const base = (awayFrom !== undefined && candidates.find((dir) => !isPathUnder(dir, awayFrom))) || candidates[0];
+  return `${base}/ha-resource-agents`;
 }
 
 /** FNV-1a: distinct keys that sanitise to the same file name still get distinct locks. */
@@ -29,9 +66,9 @@ function shortHash(text: string): string {
   return hash.toString(16).padStart(8, '0');
 }
 
-export function lockPath(env: NodeJS.ProcessEnv, agent: string, key: string): string {
+export function lockPath(env: NodeJS.ProcessEnv, agent: string, key: string, awayFrom?: string): string {
   const readable = key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-  return `${lockDirectory(env)}/${agent}.${readable}.${shortHash(key)}.lock`;
+  return `${lockDirectory(env, awayFrom)}/${agent}.${readable}.${shortHash(key)}.lock`;
 }
 
 type TryLock = (fd: number) => boolean;
@@ -56,9 +93,9 @@ const isPermissionProblem = (error: unknown) => ['EACCES', 'EPERM', 'EROFS'].inc
  * root) opens it read-only: flock(2) needs no write access, so it still
  * waits for a running start or stop.
  */
-function openLockFile(env: NodeJS.ProcessEnv, path: string, readOnly: boolean): { fd: number; writable: boolean } | undefined {
+function openLockFile(directory: string, path: string, readOnly: boolean): { fd: number; writable: boolean } | undefined {
   try {
-    mkdirSync(lockDirectory(env), { recursive: true, mode: 0o755 });
+    mkdirSync(directory, { recursive: true, mode: 0o755 });
     return { fd: openSync(path, 'a+', 0o644), writable: true };
   } catch (error) {
     if (!isPermissionProblem(error)) throw error;
@@ -74,9 +111,15 @@ function openLockFile(env: NodeJS.ProcessEnv, path: string, readOnly: boolean): 
   }
 }
 
-export async function acquireResourceLock(env: NodeJS.ProcessEnv, agent: string, key: string, deadline: number, { readOnly = false } = {}): Promise<ResourceLock> {
-  const path = lockPath(env, agent, key);
-  const opened = openLockFile(env, path, readOnly);
+export async function acquireResourceLock(
+  env: NodeJS.ProcessEnv,
+  agent: string,
+  key: string,
+  deadline: number,
+  { readOnly = false, awayFrom }: { readOnly?: boolean; awayFrom?: string } = {},
+): Promise<ResourceLock> {
+  const path = lockPath(env, agent, key, awayFrom);
+  const opened = openLockFile(lockDirectory(env, awayFrom), path, readOnly);
   if (!opened) {
     log.debug(`cannot open or create ${path} (not root): answering without the lock`);
     return { path, release: () => {} };

@@ -245,3 +245,86 @@ t.test('which process is "the server on this datadir": /proc cwd, same mount nam
   t.ok(exited(local), 'gone (or a zombie waiting for execa to reap it)');
   t.ok(process.kill(foreign, 0), 'the foreign one still untouched');
 });
+
+t.test('no option file anywhere (no /etc/my.cnf, no /etc/mysql/my.cnf, no mysqld::FILE): start refuses, status and stop still answer', async (t) => {
+  // A private mount namespace (slave propagation) where /etc/mysql, /var/lib/mysql and /run are
+  // empty tmpfs: the option files are absent there, and the compiled-in datadir holds an initialised
+  // copy, so a start that ignored the danger would really start a server (on the copy, never the host's).
+  const box = await makeSandbox('nocnf');
+  const holder = execa('unshare', ['--mount', '--propagation', 'slave', '--', 'sh', '-euc', [
+    'mount -t tmpfs -o mode=0755 ha-test-nocnf /etc/mysql',
+    'mount -t tmpfs -o mode=0755 ha-test-nocnf /var/lib/mysql',
+    'mount -t tmpfs -o mode=0755 ha-test-nocnf /run',
+    'cp -a "$1/." /var/lib/mysql/',
+    'if [ -e /etc/my.cnf ] || [ -e /etc/mysql/my.cnf ]; then echo "an option file is still there"; exit 1; fi',
+    'echo ready',
+    'exec sleep 600',
+  ].join('\n'), 'sh', box.datadir], { reject: false, buffer: false });
+  const ready = await new Promise<boolean>((resolve) => {
+    holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(true));
+    holder.once('exit', () => resolve(false));
+  });
+  const ns = readlinkSync(`/proc/${holder.pid}/ns/mnt`);
+  /** Servers in that namespace (their cwd there is /var/lib/mysql). */
+  const serversThere = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+    try {
+      return /\/(mariadbd|mysqld)$/.test(readlinkSync(`/proc/${pid}/exe`)) && readlinkSync(`/proc/${pid}/ns/mnt`) === ns;
+    } catch {
+      return false;
+    }
+  });
+  const rsctmp = `${box.root}/rsctmp`;
+  const inThere = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await execa('nsenter', ['--target', String(holder.pid), '--mount', '--', `${process.env.HA_AGENTS_DIR ?? `${process.cwd()}/dist/resource.d`}/mysqld`, ...args], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HA_RSCTMP: rsctmp, ...env }, extendEnv: false, reject: false, timeout: 120_000,
+    });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
+  try {
+    t.ok(ready, 'the namespace has no option file and an initialised /var/lib/mysql');
+    const looked = /neither \/etc\/my\.cnf nor \/etc\/mysql\/my\.cnf exists on this node/;
+
+    let r = await inThere(['start']);
+    t.equal(r.exitCode, 5, `v1 start refused, node-local (5): ${r.stderr}`);
+    oneLine(t, r.stderr, /^mysqld: no option file: neither \/etc\/my\.cnf nor \/etc\/mysql\/my\.cnf exists on this node and no mysqld::FILE names one, so the server would start on its compiled-in datadir \/var\/lib\/mysql \(this node's own disk, not the replicated one\); refusing$/, 'v1 start');
+    t.same(serversThere(), [], 'no server started');
+
+    r = await inThere(['status']);
+    t.equal(r.exitCode, 3, `status: stopped (LSB 3): ${r.stderr}`);
+    t.equal(r.stdout, 'stopped (/var/lib/mysql)');
+    r = await inThere(['stop']);
+    t.equal(r.exitCode, 0, `stop: nothing runs, success: ${r.stderr}`);
+
+    const ocf = { OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'db' };
+    for (const action of ['start', 'validate-all']) {
+      r = await inThere([action], ocf);
+      t.equal(r.exitCode, 5, `OCF ${action}: OCF_ERR_INSTALLED: ${r.stderr}`);
+      t.match(r.stderr, looked);
+      t.match(r.stderr, /^ocf-exit-reason:no option file: .*no config parameter names one/m);
+    }
+    r = await inThere(['monitor'], ocf);
+    t.equal(r.exitCode, 7, `OCF probe: not running: ${r.stderr}`);
+    t.same(serversThere(), [], 'still no server');
+
+    // The datadir named outright: nothing falls back to the compiled-in one, so it starts; stop ends it, still without an option file.
+    const given = { ...ocf, OCF_RESKEY_datadir: '/var/lib/mysql' };
+    r = await inThere(['start'], given);
+    t.equal(r.exitCode, 0, `OCF start with datadir given: ${r.stderr}`);
+    t.equal(serversThere().length, 1, 'that one starts');
+    r = await inThere(['monitor'], given);
+    t.equal(r.exitCode, 0, 'monitor: running');
+    r = await inThere(['stop'], given);
+    t.equal(r.exitCode, 0, `stop: ${r.stderr}`);
+    t.same(serversThere(), [], 'stopped');
+  } finally {
+    for (const pid of serversThere()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+    holder.kill('SIGKILL');
+    await holder;
+  }
+});

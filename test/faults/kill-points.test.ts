@@ -69,7 +69,7 @@ t.test('Filesystem (real ext4 loop image)', async (t) => {
   await killPointMatrix(t, {
     argv: (action) => [agentPath('Filesystem'), device, dir, 'ext4', action],
     env,
-    lockFile: lockPath(env, 'Filesystem', dir),
+    lockFile: lockPath(env, 'Filesystem', dir, dir),
     held: async () => {
       const on = mountsUnder(dir);
       return on.length === 1 && mountsOfDevice().length === 1 ? [] : [`mounts under ${dir}: ${on.join(', ')}; of ${device}: ${mountsOfDevice().length}`];

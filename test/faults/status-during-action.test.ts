@@ -91,7 +91,7 @@ t.test('Filesystem: status during a stop that waits for a holder to die', async 
     }
   }, { intervalMs: 10, timeoutMs: 10_000 });
   t.ok(ignoring, 'the holder ignores SIGTERM');
-  await statusDuring(t, [...args, 'stop'], [...args, 'status'], env, lockPath(env, 'Filesystem', dir), { exitCode: 3, stdout: /^stopped/ });
+  await statusDuring(t, [...args, 'stop'], [...args, 'status'], env, lockPath(env, 'Filesystem', dir, dir), { exitCode: 3, stdout: /^stopped/ });
 });
 
 t.test('mysqld: status during a start that waits for the server to answer', async (t) => {

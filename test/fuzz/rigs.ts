@@ -174,8 +174,8 @@ export async function filesystemRigs(count: number): Promise<Rigs> {
     for (let w = 0; w < count; w++) {
       const dir = makeScratchDir('fuzz-fs');
       dirs.push(dir);
-      // Locks and logs outside the scratch directory: a case may mount over all of it, and an
-      // agent whose lock file sits on the filesystem it unmounts holds it busy itself.
+      // Logs and locks outside the scratch directory: a case may mount over all of it and hide
+      // them (the agent itself moves its lock off a mount point it may unmount: lib/system/lock.ts).
       const state = makeScratchDir('fuzz-fs-state');
       dirs.push(state);
       const image = await createLoopImage(dir, 'ext4', `fz${w}${process.pid}`.slice(0, 12));

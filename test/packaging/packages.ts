@@ -15,17 +15,22 @@ export const NEXT_VERSION = '0.1.0+test1';
 /**
  * `shipped`: package.sh's own compression, as a release has it (slow on the
  * real executable: pair it with a small `binary` when only the packaging is
- * under test).
+ * under test). `extraEnv`: a packager identity (DEBFULLNAME/DEBEMAIL) or other
+ * package.sh settings a test names.
  */
 export async function buildPackages(
   out: string,
   version: string,
   formats: 'deb' | 'rpm' | 'deb rpm' = 'deb',
-  { shipped = false, binary = join(AGENTS_DIR, 'ha-agent') }: { shipped?: boolean; binary?: string } = {},
+  { shipped = false, binary = join(AGENTS_DIR, 'ha-agent'), extraEnv = {} }: { shipped?: boolean; binary?: string; extraEnv?: Record<string, string> } = {},
 ): Promise<void> {
   mkdirSync(out, { recursive: true });
   await execa('bash', [join(ROOT, 'packaging/package.sh')], {
     env: {
+      // The project's own identity unless a test names a packager: never the caller's.
+      DEBFULLNAME: '',
+      DEBEMAIL: '',
+      ...extraEnv,
       OUT: out,
       VERSION: version,
       ARCHES: 'amd64',

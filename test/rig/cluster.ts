@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { ROOT } from './agents.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
+import { SharedDisk, setUpOrTearDown } from './cluster-parts.ts';
+import { hasLocalAddress, hasMountOn, isDrbdPrimary } from './node-state.ts';
 import { parseHaDebug, type TimelineLine } from './timeline.ts';
 import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
 
@@ -177,8 +179,7 @@ export class Cluster {
   readonly nodes: Partial<Record<NodeName, Sandbox>> = {};
   readonly timeline: TimelineEvent[] = [];
   readonly writes: WriterRecord[] = [];
-  loopDevice = '';
-  private loopDevNumbers = { major: 0, minor: 0 };
+  readonly disk: SharedDisk;
   private writer?: VipWriter;
   private replica?: ChildProcess;
   private nextRowId = 1;
@@ -194,17 +195,12 @@ export class Cluster {
     this.base = `${options.workBase ?? '/tmp'}/harig-${options.id}`;
     const p = `hae-${options.id}`;
     this.ns = { sw: `${p}-sw`, client: `${p}-cl`, master1: `${p}-m1`, master2: `${p}-m2` };
+    this.disk = new SharedDisk(this.base);
   }
 
   static async create(options: ClusterOptions): Promise<Cluster> {
     const cluster = new Cluster({ timings: DEFAULT_TIMINGS, group: GROUP, drbdVersion: '8.3', ...options });
-    try {
-      await cluster.setup();
-    } catch (error) {
-      await cluster.destroy();
-      throw error;
-    }
-    return cluster;
+    return setUpOrTearDown(cluster, () => cluster.setup(), () => cluster.destroy());
   }
 
   say(text: string): void {
@@ -213,7 +209,7 @@ export class Cluster {
   }
 
   get drbdState(): string {
-    return `${this.base}/drbd-state`;
+    return this.disk.drbdState;
   }
 
   private async setup(): Promise<void> {
@@ -228,21 +224,8 @@ export class Cluster {
     await netnsAdd(this.ns.client);
     await this.plug(this.ns.client, 'eth1', 'cl-lan', 'br-lan', `${LAN.client}/16`);
 
-    // The replicated disk: one ext3 image, one loop device, /dev/drbd1 in each node.
-    const image = `${this.base}/drbd1.img`;
-    await execa('truncate', ['-s', '256M', image]);
-    await execa('mkfs.ext3', ['-q', '-F', '-m', '0', '-L', 'data', image]);
-    this.loopDevice = (await execa('losetup', ['--find', '--show', image])).stdout.trim();
-    const [major, minor] = readFileSync(`/sys/block/${this.loopDevice.replace('/dev/', '')}/dev`, 'utf8').trim().split(':').map(Number);
-    this.loopDevNumbers = { major: major!, minor: minor! };
-
-    // DRBD double: resource data on master1/master2, both Secondary, UpToDate, Connected.
-    const res = `${this.drbdState}/res/data`;
-    mkdirSync(res, { recursive: true });
-    writeFileSync(`${this.drbdState}/version`, `${this.options.drbdVersion}\n`);
-    writeFileSync(`${res}/nodes`, 'master1 master2\n');
-    writeFileSync(`${res}/minor`, '1\n');
-    for (const node of NODES) writeFileSync(`${res}/role.${node}`, 'Secondary\n');
+    // The replicated disk (/dev/drbd1 in each node) and the DRBD double's resource data on both.
+    await this.disk.create(NODES, this.options.drbdVersion);
 
     for (const node of NODES) {
       cpSync('/var/lib/heartbeat', `${this.base}/${node}-varlib-heartbeat`, { recursive: true });
@@ -303,7 +286,7 @@ export class Cluster {
         'mysql/rig-init.sql': INIT_SQL,
       },
       sbin: { drbdadm: drbdadmWrapper('drbdadm'), drbdsetup: drbdadmWrapper('drbdsetup') },
-      devices: [{ name: 'drbd1', type: 'b', ...this.loopDevNumbers }],
+      devices: [{ name: 'drbd1', type: 'b', ...this.disk.numbers }],
       binds: [
         { host: resolve(ROOT, 'test/doubles'), inner: '/opt/drbd-double', ro: true },
         { host: this.drbdState, inner: '/var/lib/drbd-double' },
@@ -604,8 +587,8 @@ export class Cluster {
 
   /**
    * Samples, every intervalMs until stopped, who has /data mounted (the
-   * nodes' mount tables, read from /proc), who has the VIP (ip in each
-   * node's namespace) and who is DRBD Primary (the double's state), and
+   * nodes' mount tables), who has the VIP (their local routing tables) and
+   * who is DRBD Primary (the double's state), all read from files, and
    * records every moment two nodes held the same thing: the promise is that
    * this never happens, not only that the end state is right.
    */
@@ -619,19 +602,12 @@ export class Cluster {
         const mounted: string[] = [];
         const vip: string[] = [];
         const primary: string[] = [];
-        // One resource at a time across both nodes, so a sample is a moment, not a sweep.
-        const live = NODES.filter((n) => this.nodes[n]?.alive);
-        for (const node of live) {
-          try {
-            if (/ \/data /.test(readFileSync(`/proc/${this.nodes[node]!.initPid}/mountinfo`, 'utf8'))) mounted.push(node);
-          } catch { /* node just died */ }
-        }
-        const addrs = await Promise.all(live.map((n) => execa('ip', ['-n', this.ns[n], '-o', '-4', 'addr', 'show', 'dev', 'eth1'], { reject: false, env: PATH_ENV })));
-        live.forEach((n, i) => { if (addrs[i]!.stdout.includes(` ${VIP}/`)) vip.push(n); });
-        for (const node of live) {
-          const file = `${this.drbdState}/res/data/role.${node}`;
-          const role = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-          if (role === 'Primary' && !existsSync(`${this.drbdState}/res/data/down-at.${node}`)) primary.push(node);
+        // Synchronous reads only (node-state.ts): a sample is one moment, not a sweep.
+        for (const node of NODES.filter((n) => this.nodes[n]?.alive)) {
+          const init = this.nodes[node]!.initPid;
+          if (hasMountOn(init, '/data')) mounted.push(node);
+          if (hasLocalAddress(init, VIP)) vip.push(node);
+          if (isDrbdPrimary(this.drbdState, node)) primary.push(node);
         }
         this.monitorSamples += 1;
         for (const [what, holders] of [['/data mounted', mounted], ['VIP', vip], ['DRBD Primary', primary]] as const) {
@@ -704,15 +680,8 @@ export class Cluster {
       if (sb) await attempt(() => sb.destroy(keepLogs));
     }
     for (const ns of [this.ns.master1, this.ns.master2, this.ns.client, this.ns.sw]) await attempt(() => netnsDelete(ns));
-    if (this.loopDevice) {
-      // The mounts went with the nodes' mount namespaces; detach only our own loop device.
-      await attempt(async () => {
-        const backing = await execa('losetup', ['-n', '-O', 'BACK-FILE', this.loopDevice], { reject: false });
-        if (backing.stdout.trim() === `${this.base}/drbd1.img`) await execa('losetup', ['-d', this.loopDevice]);
-      });
-    }
+    await attempt(() => this.disk.destroy());
     if (!keepLogs) await attempt(async () => rmSync(this.base, { recursive: true, force: true }));
-    else await attempt(async () => rmSync(`${this.base}/drbd1.img`, { force: true }));
     if (errors.length) throw new AggregateError(errors, 'cluster teardown had errors');
   }
 }

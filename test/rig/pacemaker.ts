@@ -5,6 +5,8 @@ import { execa } from 'execa';
 import { AGENTS_DIR, ROOT } from './agents.ts';
 import { INIT_SQL, MY_CNF, sleep, type TimelineEvent } from './cluster.ts';
 import { FenceWatcher } from './fence/watcher.ts';
+import { SharedDisk, setUpOrTearDown } from './cluster-parts.ts';
+import { hasLocalAddress, hasMountOn, isDrbdPrimary } from './node-state.ts';
 import { Sandbox, ip, netnsAdd, netnsDelete } from './sandbox.ts';
 import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.ts';
 
@@ -26,8 +28,6 @@ import { startVipWriter, type VipWriter, type WriterRecord } from './vip-writer.
 export const VIP = '198.18.4.1';
 const CLIENT_ADDR = '198.18.4.4';
 const PATH_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-/** The VIP as a local address in a /proc/net/fib_trie listing. */
-const VIP_LOCAL_ROUTE = new RegExp(`\\|-- ${VIP.replaceAll('.', '\\.')}\\n\\s+/32 host LOCAL`);
 const nodeAddress = (index: number) => `198.18.4.${11 + index}`;
 
 export type Flavour = 'ours' | 'stock';
@@ -222,8 +222,7 @@ export class PacemakerCluster {
   readonly fence: FenceWatcher;
   readonly t0 = Date.now();
   private readonly nodes: Record<string, NodeRecord> = {};
-  private loopDevice = '';
-  private loopNumbers = { major: 0, minor: 0 };
+  private readonly disk: SharedDisk;
   private writer?: VipWriter;
   private nextRowId = 1;
   private monitorTimer?: ReturnType<typeof setInterval>;
@@ -238,18 +237,13 @@ export class PacemakerCluster {
     this.ns = { sw: `${options.id}-sw`, client: `${options.id}-cl` };
     this.nodeNames.forEach((name, index) => { this.nodes[name] = { name, index, ns: `${options.id}-m${index + 1}`, boots: 0, logOffset: 0 }; });
     this.agentsDir = resolve(options.agentsDir ?? AGENTS_DIR);
+    this.disk = new SharedDisk(this.base);
     this.fence = new FenceWatcher(`${this.base}/fence`, this.nodeNames, { off: (n) => this.powerOff(n), on: (n) => this.powerOn(n) }, options.rebootPowersOn ?? true);
   }
 
   static async create(options: PacemakerOptions): Promise<PacemakerCluster> {
     const cluster = new PacemakerCluster(options);
-    try {
-      await cluster.setup();
-    } catch (error) {
-      await cluster.destroy(true).catch(() => {});
-      throw error;
-    }
-    return cluster;
+    return setUpOrTearDown(cluster, () => cluster.setup(), () => cluster.destroy(true));
   }
 
   say(text: string): void {
@@ -258,7 +252,7 @@ export class PacemakerCluster {
   }
 
   get drbdState(): string {
-    return `${this.base}/drbd-state`;
+    return this.disk.drbdState;
   }
 
   private async setup(): Promise<void> {
@@ -271,19 +265,7 @@ export class PacemakerCluster {
     await netnsAdd(this.ns.client);
     await this.plug(this.ns.client, 'cl-lan', `${CLIENT_ADDR}/16`);
 
-    const image = `${this.base}/drbd1.img`;
-    await execa('truncate', ['-s', '256M', image]);
-    await execa('mkfs.ext3', ['-q', '-F', '-m', '0', '-L', 'data', image]);
-    this.loopDevice = (await execa('losetup', ['--find', '--show', image])).stdout.trim();
-    const [major, minor] = readFileSync(`/sys/block/${this.loopDevice.replace('/dev/', '')}/dev`, 'utf8').trim().split(':').map(Number);
-    this.loopNumbers = { major: major!, minor: minor! };
-
-    const res = `${this.drbdState}/res/data`;
-    mkdirSync(res, { recursive: true });
-    writeFileSync(`${this.drbdState}/version`, '9\n');
-    writeFileSync(`${res}/nodes`, `${this.nodeNames.join(' ')}\n`);
-    writeFileSync(`${res}/minor`, '1\n');
-    for (const n of this.nodeNames) writeFileSync(`${res}/role.${n}`, 'Secondary\n');
+    await this.disk.create(this.nodeNames, '9');
 
     // /usr/lib/ocf/resource.d inside: the stock providers plus ours (hara = the build directory).
     const ocf = `${this.base}/ocf-resource.d`;
@@ -362,7 +344,7 @@ export class PacemakerCluster {
         drbdsetup: drbdWrapper('drbdsetup'),
         fence_hara: readFileSync(resolve(ROOT, 'test/rig/fence/fence_hara'), 'utf8'),
       },
-      devices: [{ name: 'drbd1', type: 'b', ...this.loopNumbers }],
+      devices: [{ name: 'drbd1', type: 'b', ...this.disk.numbers }],
       binds: [
         { host: resolve(ROOT, 'test/doubles'), inner: '/opt/drbd-double', ro: true },
         { host: this.drbdState, inner: '/var/lib/drbd-double' },
@@ -607,10 +589,9 @@ export class PacemakerCluster {
       const state: PcmkNodeState = { node, up: this.alive(node), vip: false, mounted: false, primary: false, mysqld: false };
       if (!state.up) return state;
       const init = this.nodes[node]!.sandbox!.initPid;
-      try { state.vip = VIP_LOCAL_ROUTE.test(readFileSync(`/proc/${init}/net/fib_trie`, 'utf8')); } catch { /* died */ }
-      try { state.mounted = / \/data /.test(readFileSync(`/proc/${init}/mountinfo`, 'utf8')); } catch { /* died */ }
-      const roleFile = `${this.drbdState}/res/data/role.${node}`;
-      state.primary = existsSync(roleFile) && readFileSync(roleFile, 'utf8').trim() === 'Primary' && !existsSync(`${this.drbdState}/res/data/down-at.${node}`);
+      state.vip = hasLocalAddress(init, VIP);
+      state.mounted = hasMountOn(init, '/data');
+      state.primary = isDrbdPrimary(this.drbdState, node);
       state.mysqld = mysqld[node]!.length > 0;
       return state;
     });
@@ -742,14 +723,8 @@ export class PacemakerCluster {
       await attempt(() => netnsDelete(rec.ns));
     }
     for (const ns of [this.ns.client, this.ns.sw]) await attempt(() => netnsDelete(ns));
-    if (this.loopDevice) {
-      await attempt(async () => {
-        const backing = await execa('losetup', ['-n', '-O', 'BACK-FILE', this.loopDevice], { reject: false });
-        if (backing.stdout.trim() === `${this.base}/drbd1.img`) await execa('losetup', ['-d', this.loopDevice]);
-      });
-    }
+    await attempt(() => this.disk.destroy());
     if (!keepLogs) await attempt(async () => rmSync(this.base, { recursive: true, force: true }));
-    else await attempt(async () => rmSync(`${this.base}/drbd1.img`, { force: true }));
     if (errors.length) throw new AggregateError(errors, 'pacemaker cluster teardown had errors');
   }
 }

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { Cluster, NODES, VIP, sleep, type NodeName, type NodeState } from './cluster.ts';
+import { hasLocalAddress, hasMountOn, isDrbdPrimary } from './node-state.ts';
 import { singleHolder } from './scenarios.ts';
 
 // The tutorial's last section as scenarios over the cluster rig: split
@@ -164,21 +165,15 @@ function mysqldRunning(init: number): boolean {
 const PATH_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const NONE: NodeSample = { vip: false, primary: false, mounted: false, mysqld: false };
 
-// The VIP is configured on a node exactly when its network namespace has a
-// local /32 route for it: /proc/PID/net/fib_trie of any process in there
-// shows it, without spawning `ip` (a sample stays a few milliseconds).
-const VIP_LOCAL_ROUTE = new RegExp(`\\|-- ${VIP.replace(/\./g, '\\.')}\\n\\s+/32 host LOCAL`);
-
 /** One look at both nodes: VIP configured, DRBD Primary (the double's state), /data mounted, a live mysqld. */
 export async function sampleNodes(cluster: Cluster): Promise<Sample> {
   const nodes = { master1: { ...NONE }, master2: { ...NONE } } as Record<NodeName, NodeSample>;
   for (const node of NODES.filter((n) => cluster.nodes[n]?.alive)) {
     const init = cluster.nodes[node]!.initPid;
     const s = nodes[node];
-    try { s.vip = VIP_LOCAL_ROUTE.test(readFileSync(`/proc/${init}/net/fib_trie`, 'utf8')); } catch { /* node just died */ }
-    try { s.mounted = / \/data /.test(readFileSync(`/proc/${init}/mountinfo`, 'utf8')); } catch { /* node just died */ }
-    const role = `${cluster.drbdState}/res/data/role.${node}`;
-    s.primary = existsSync(role) && readFileSync(role, 'utf8').trim() === 'Primary' && !existsSync(`${cluster.drbdState}/res/data/down-at.${node}`);
+    s.vip = hasLocalAddress(init, VIP);
+    s.mounted = hasMountOn(init, '/data');
+    s.primary = isDrbdPrimary(cluster.drbdState, node);
     s.mysqld = mysqldRunning(init);
   }
   return { t: Date.now(), nodes };

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireResourceLock, lockPath } from '../../../lib/system/lock.ts';
+import { acquireResourceLock, isPathUnder, lockDirectory, lockPath } from '../../../lib/system/lock.ts';
 import { TimeoutError } from '../../../lib/contract/errors.ts';
 
 const rsctmp = mkdtempSync(join(tmpdir(), 'lock-test-'));
@@ -64,4 +64,23 @@ t.test('a lock left by a killed holder is free at once', async (t) => {
   const lock = await acquireResourceLock(env, 'mysqld', '/data/mysql', Date.now() + 1000);
   t.equal(readFileSync(path, 'utf8'), `${process.pid}\n`, 'taken over and re-stamped');
   lock.release();
+});
+
+t.test('a lock never lives under the mount point its caller unmounts; every caller picks the same place', async (t) => {
+  t.equal(lockDirectory({ HA_RSCTMP: '/srv/rsctmp' }, '/data'), '/srv/rsctmp/ha-resource-agents', 'HA_RSCTMP elsewhere: used as given');
+  t.equal(lockDirectory({ HA_RSCTMP: '/data/run' }, '/data'), '/run/resource-agents/ha-resource-agents', 'under the mount point: the default place');
+  t.equal(lockDirectory({ HA_RSCTMP: '/data/run' }, '/data/'), lockDirectory({ HA_RSCTMP: '/data//./run/' }, '/data'), 'spelling does not matter');
+  t.equal(lockDirectory({ HA_RSCTMP: '/data' }, '/data'), '/run/resource-agents/ha-resource-agents', 'the mount point itself counts');
+  t.equal(lockDirectory({ HA_RSCTMP: '/database/run' }, '/data'), '/database/run/ha-resource-agents', 'a sibling sharing a prefix is not under it');
+  t.equal(lockDirectory({}, '/run'), '/dev/shm/resource-agents/ha-resource-agents', 'the default under it too: /dev/shm');
+  t.equal(lockDirectory({ HA_RSCTMP: '/data/run' }), '/data/run/ha-resource-agents', 'no mount point given: HA_RSCTMP as always');
+  t.equal(lockDirectory({ HA_RSCTMP: '/data/run' }, '/'), '/data/run/ha-resource-agents', 'everything is under /: nothing better, as before');
+  t.ok(isPathUnder('/data/a/../b', '/data') && !isPathUnder('/data/../etc', '/data'), '.. is taken as written');
+  const env = { HA_RSCTMP: join(rsctmp, 'mnt', 'run') };
+  const held = await acquireResourceLock(env, 'Filesystem', `${rsctmp}/mnt`, Date.now() + 1000, { awayFrom: `${rsctmp}/mnt` });
+  t.equal(held.path, lockPath(env, 'Filesystem', `${rsctmp}/mnt`, `${rsctmp}/mnt`));
+  t.match(held.path, /^\/run\/resource-agents\/ha-resource-agents\/Filesystem\./);
+  await t.rejects(acquireResourceLock(env, 'Filesystem', `${rsctmp}/mnt`, Date.now() + 150, { awayFrom: `${rsctmp}/mnt/` }), TimeoutError, 'a second caller waits on the same file');
+  held.release();
+  rmSync(held.path, { force: true });
 });
