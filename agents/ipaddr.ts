@@ -5,7 +5,9 @@ import { run } from '../lib/system/exec.ts';
 import { log } from '../lib/system/log.ts';
 import { canonicalAddress, parseAddress } from '../lib/ip/address.ts';
 import { sendArpArgv, sendUaArgv, startAnnouncer, stopAnnouncer } from '../lib/ip/announce.ts';
-import { type InterfaceAddress, findAddress, freeAliasLabel, parseIpAddrJson, parseIpRouteJson, parseProcIfInet6 } from '../lib/ip/iproute-json.ts';
+import { type InterfaceAddress, findAddress, freeAliasLabel, parseProcIfInet6 } from '../lib/ip/iproute-json.ts';
+import { ipList } from '../lib/ip/iproute.ts';
+import { parseIpAddrOutput, parseIpRouteOutput } from '../lib/ip/iproute-text.ts';
 import { arpProbe, resolveNeighbourMac } from '../lib/ip/probe.ts';
 import { type ResolvedVip, type VipSpec, parseVipSpec, resolveVip } from '../lib/ip/target.ts';
 import { V1_SYNOPSIS, parseV1Args } from '../lib/ip/v1-spec.ts';
@@ -22,15 +24,14 @@ const nonNegative = (v: string) => (Number(v) < 0 ? 'must not be negative' : und
 
 const ipCommand = (args: string[]) => run('ip', args, { timeoutMs: 5000 });
 
-/** Where the address is on this node (on spec.nic when given). IPv6 reads /proc; IPv4 costs one `ip`. */
+/** Where the address is on this node (on spec.nic when given). IPv6 reads /proc; IPv4 costs one `ip` (JSON, or text where ip has none). */
 async function addressesHeld(spec: VipSpec): Promise<InterfaceAddress[]> {
   const { family, value } = spec.address;
   if (family === 'inet6') {
     const text = existsSync('/proc/net/if_inet6') ? readFileSync('/proc/net/if_inet6', 'utf8') : '';
     return findAddress(parseProcIfInet6(text), family, value, spec.nic);
   }
-  const { stdout } = await ipCommand(['-j', '-4', 'addr', 'show', 'to', spec.ip]);
-  return findAddress(parseIpAddrJson(stdout), family, value, spec.nic);
+  return findAddress(parseIpAddrOutput(await ipList(['-4', 'addr', 'show', 'to', spec.ip])), family, value, spec.nic);
 }
 
 async function removeAddress(ip: string, held: InterfaceAddress): Promise<void> {
@@ -96,7 +97,7 @@ async function start(ctx: AgentContext): Promise<void> {
 async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: EarlyProbe | undefined): Promise<void> {
   const { params, env } = ctx;
   const family = spec.address.family;
-  const interfaces = parseIpAddrJson((await ipCommand(['-j', 'addr', 'show'])).stdout);
+  const interfaces = parseIpAddrOutput(await ipList(['addr', 'show']));
   const existing = findAddress(interfaces, family, spec.address.value, spec.nic);
   if (existing.some((a) => !a.dadfailed)) {
     log.info(`${spec.ip} is already on ${existing[0]!.label ?? existing[0]!.ifname}`);
@@ -144,7 +145,7 @@ async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: E
 }
 
 async function routesFor(family: 'inet' | 'inet6') {
-  return parseIpRouteJson((await ipCommand(['-j', family === 'inet' ? '-4' : '-6', 'route', 'show'])).stdout);
+  return parseIpRouteOutput(await ipList([family === 'inet' ? '-4' : '-6', 'route', 'show']));
 }
 
 async function stop(ctx: AgentContext): Promise<void> {

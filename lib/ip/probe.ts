@@ -1,4 +1,6 @@
-import { run, runUntilAnswered } from '../system/exec.ts';
+import { runUntilAnswered } from '../system/exec.ts';
+import { ipList } from './iproute.ts';
+import { parseNeighText } from './iproute-text.ts';
 import { pollUntil } from '../system/wait.ts';
 
 // Is somebody else already using the address? IPv4: an RFC 5227 style ARP
@@ -51,10 +53,11 @@ export async function arpProbe(nic: string, ip: string, { count, intervalMs }: A
   return parseArpingReplies(result.stdout);
 }
 
-/** `ip -j neigh show X dev Y` → lladdr of a usable entry. */
+/** `ip [-j] neigh show X dev Y` → lladdr of a usable entry (text from ip before 4.17). */
 export function parseNeighLladdr(text: string): string | undefined {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
+  if (!trimmed.startsWith('[')) return parseNeighText(trimmed);
   const entries = JSON.parse(trimmed) as { lladdr?: string; state?: string[] }[];
   const found = entries.find((e) => e.lladdr && !(e.state ?? []).includes('FAILED') && !(e.state ?? []).includes('INCOMPLETE'));
   return found?.lladdr?.toLowerCase();
@@ -66,7 +69,7 @@ export function parseNeighLladdr(text: string): string | undefined {
  * the neighbour table. Best effort within `timeoutMs`.
  */
 export async function resolveNeighbourMac(nic: string, ip: string, timeoutMs: number): Promise<string | undefined> {
-  const lookup = async () => parseNeighLladdr((await run('ip', ['-j', '-6', 'neigh', 'show', ip, 'dev', nic], { allowFailure: true, timeoutMs: 2000 })).stdout);
+  const lookup = async () => parseNeighLladdr(await ipList(['-6', 'neigh', 'show', ip, 'dev', nic], { allowFailure: true, timeoutMs: 2000 }));
   const known = await lookup();
   if (known) return known;
   try {
