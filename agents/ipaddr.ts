@@ -122,7 +122,7 @@ async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: E
       // default goes on without the check, loudly; run_arping=true asked for
       // it, and fails as IPaddr2's check_binary does.
       if (!(probe.error instanceof NotInstalledError)) throw new GenericError(`duplicate check failed: ${(probe.error as Error).message}`);
-      if (params.has('run_arping')) throw new NotInstalledError(`arping not found; install arping (Habets' or iputils') or set run_arping=false to skip the duplicate check`);
+      if (params.given('run_arping')) throw new NotInstalledError(`arping not found; install arping (Habets' or iputils') or set run_arping=false to skip the duplicate check`);
       log.warn(`arping not found: adding ${vip.ip} without the duplicate check (as stock IPaddr does); install arping (Habets' or iputils') to refuse an address another node still holds`);
     } else if (probe.macs.length) {
       // On a two-node cluster the usual reason is split brain: the heartbeat
