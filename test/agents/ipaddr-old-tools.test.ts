@@ -9,8 +9,8 @@ import { type Bind, agentsDirWith, arpingBinds, iputilsArping, ipBinds, ipsUnder
 // (test/rig/old-tools.ts binds them in a private mount namespace per call):
 //  - ip without JSON: always a wrapper over this machine's ip that refuses
 //    -j as iproute2 before 4.14 does (its text is the real ip's); with
-//    HARA_OLD_IP_DIR=/tmp/old-ip every ip-VERSION built there as well
-//    (README, "Old systems");
+//    HARA_OLD_IP_DIR=/tmp/old-ip every ip-VERSION there as well (README,
+//    "Systems × agents");
 //  - arping: Habets' (Debian's `arping`), iputils' (RHEL/CentOS; extracted
 //    from Debian's iputils-arping .deb), and none at all (a node with only
 //    resource-agents' send_arp), each with the address taken and free.

@@ -10,8 +10,9 @@ import { execa } from 'execa';
 // test's own rig (createLan, the assertions' `ip -j`) keeps Debian 12's ip.
 //
 // Old ip: HARA_OLD_IP_DIR names a directory of iproute2 builds called
-// ip-VERSION (ip-3.10.0, ip-4.9.0 ...; how to make them: README, "Old
-// systems"). Without it (CI), the text path still runs against a real ip:
+// ip-VERSION (ip-3.10.0, ip-4.9.0 ...: iproute2's ip of that version; no
+// such binary, nor its source or a recipe for it, is in this repository).
+// Without it (CI), the text path still runs against a real ip:
 // a wrapper over this machine's ip that answers -j exactly as iproute2
 // before 4.14 does (exit 255, its message) and execs the real ip otherwise.
 //
