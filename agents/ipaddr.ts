@@ -5,7 +5,9 @@ import { run } from '../lib/system/exec.ts';
 import { log } from '../lib/system/log.ts';
 import { canonicalAddress, parseAddress } from '../lib/ip/address.ts';
 import { sendArpArgv, sendUaArgv, startAnnouncer, stopAnnouncer } from '../lib/ip/announce.ts';
-import { type InterfaceAddress, findAddress, freeAliasLabel, parseIpAddrJson, parseIpRouteJson, parseProcIfInet6 } from '../lib/ip/iproute-json.ts';
+import { type InterfaceAddress, findAddress, freeAliasLabel, parseProcIfInet6 } from '../lib/ip/iproute-json.ts';
+import { ipList } from '../lib/ip/iproute.ts';
+import { parseIpAddrOutput, parseIpRouteOutput } from '../lib/ip/iproute-text.ts';
 import { arpProbe, resolveNeighbourMac } from '../lib/ip/probe.ts';
 import { type ResolvedVip, type VipSpec, parseVipSpec, resolveVip } from '../lib/ip/target.ts';
 import { V1_SYNOPSIS, parseV1Args } from '../lib/ip/v1-spec.ts';
@@ -22,15 +24,14 @@ const nonNegative = (v: string) => (Number(v) < 0 ? 'must not be negative' : und
 
 const ipCommand = (args: string[]) => run('ip', args, { timeoutMs: 5000 });
 
-/** Where the address is on this node (on spec.nic when given). IPv6 reads /proc; IPv4 costs one `ip`. */
+/** Where the address is on this node (on spec.nic when given). IPv6 reads /proc; IPv4 costs one `ip` (JSON, or text where ip has none). */
 async function addressesHeld(spec: VipSpec): Promise<InterfaceAddress[]> {
   const { family, value } = spec.address;
   if (family === 'inet6') {
     const text = existsSync('/proc/net/if_inet6') ? readFileSync('/proc/net/if_inet6', 'utf8') : '';
     return findAddress(parseProcIfInet6(text), family, value, spec.nic);
   }
-  const { stdout } = await ipCommand(['-j', '-4', 'addr', 'show', 'to', spec.ip]);
-  return findAddress(parseIpAddrJson(stdout), family, value, spec.nic);
+  return findAddress(parseIpAddrOutput(await ipList(['-4', 'addr', 'show', 'to', spec.ip])), family, value, spec.nic);
 }
 
 async function removeAddress(ip: string, held: InterfaceAddress): Promise<void> {
@@ -96,7 +97,7 @@ async function start(ctx: AgentContext): Promise<void> {
 async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: EarlyProbe | undefined): Promise<void> {
   const { params, env } = ctx;
   const family = spec.address.family;
-  const interfaces = parseIpAddrJson((await ipCommand(['-j', 'addr', 'show'])).stdout);
+  const interfaces = parseIpAddrOutput(await ipList(['addr', 'show']));
   const existing = findAddress(interfaces, family, spec.address.value, spec.nic);
   if (existing.some((a) => !a.dadfailed)) {
     log.info(`${spec.ip} is already on ${existing[0]!.label ?? existing[0]!.ifname}`);
@@ -116,15 +117,20 @@ async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: E
     if (early?.nic === vip.nic) early.used = true;
     const probe = await (early?.used ? early.outcome : probeFor(vip.nic, vip.ip));
     if ('error' in probe) {
-      if (probe.error instanceof NotInstalledError) throw new NotInstalledError(`arping not found; install arping or set run_arping=false to skip the duplicate check`);
-      throw new GenericError(`duplicate check failed: ${(probe.error as Error).message}`);
-    }
-    // On a two-node cluster the usual reason is split brain: the heartbeat
-    // link failed, the peer was declared dead, and it still holds the VIP.
-    if (probe.macs.length) {
+      // No arping at all (a node with only resource-agents' send_arp): stock
+      // IPaddr never checks and stock IPaddr2 checks only when asked, so the
+      // default goes on without the check, loudly; run_arping=true asked for
+      // it, and fails as IPaddr2's check_binary does.
+      if (!(probe.error instanceof NotInstalledError)) throw new GenericError(`duplicate check failed: ${(probe.error as Error).message}`);
+      if (params.given('run_arping')) throw new NotInstalledError(`arping not found; install arping (Habets' or iputils') or set run_arping=false to skip the duplicate check`);
+      log.warn(`arping not found: adding ${vip.ip} without the duplicate check (as stock IPaddr does); install arping (Habets' or iputils') to refuse an address another node still holds`);
+    } else if (probe.macs.length) {
+      // On a two-node cluster the usual reason is split brain: the heartbeat
+      // link failed, the peer was declared dead, and it still holds the VIP.
       throw new RefusedError(`refusing to start: ${vip.ip} already answers from ${probe.macs.join(', ')} on ${vip.nic} — another node still holds it (split brain?); not adding it`);
+    } else {
+      log.debug(`duplicate check: nobody answered for ${vip.ip} on ${vip.nic}`);
     }
-    log.debug(`duplicate check: nobody answered for ${vip.ip} on ${vip.nic}`);
   }
 
   const add = ['-f', family, 'addr', 'add', `${vip.ip}/${vip.prefix}`];
@@ -144,7 +150,7 @@ async function addVip(ctx: AgentContext, spec: VipSpec, check: boolean, early: E
 }
 
 async function routesFor(family: 'inet' | 'inet6') {
-  return parseIpRouteJson((await ipCommand(['-j', family === 'inet' ? '-4' : '-6', 'route', 'show'])).stdout);
+  return parseIpRouteOutput(await ipList([family === 'inet' ? '-4' : '-6', 'route', 'show']));
 }
 
 async function stop(ctx: AgentContext): Promise<void> {
@@ -193,7 +199,7 @@ const agent: AgentDefinition = {
     { name: 'broadcast', type: 'string', shortdesc: 'IPv4 broadcast address', longdesc: 'Broadcast address for IPv4, or "+" / "-" as ip(8) takes them (host bits set / cleared). Default: the base address\'s broadcast, else "+".' },
     { name: 'arp_count', type: 'integer', default: '5', check: nonNegative, shortdesc: 'Unsolicited ARPs / NAs to send', longdesc: 'How many unsolicited ARP (IPv4) or neighbour advertisement (IPv6) announcements to send after adding the address; 0 sends none.' },
     { name: 'arp_interval', type: 'integer', default: '200', check: nonNegative, shortdesc: 'Milliseconds between announcements', longdesc: 'Milliseconds between two announcements. The first goes out at once; the rest continue in the background after start returns.' },
-    { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send three ARP probes 10 ms apart (about 30 ms, overlapped with the interface lookup) before adding an IPv4 address and refuse to add it when another host answers. false skips the check.' },
+    { name: 'run_arping', type: 'boolean', default: 'true', shortdesc: 'IPv4 duplicate check before adding', longdesc: 'Send ARP probes with arping before adding an IPv4 address and refuse to add it when another host answers: Habets\' arping sends three 10 ms apart (about 30 ms, overlapped with the interface lookup), iputils\' arping two within a second. false skips the check. Left unset on a node without arping, the address is added without the check and a warning logged (stock IPaddr never checks); set to true, a missing arping fails start (not installed).' },
     { name: 'nodad', type: 'boolean', default: 'false', shortdesc: 'IPv6: skip duplicate address detection', longdesc: 'Add an IPv6 address with nodad: no duplicate address detection, no tentative wait.' },
   ],
   v1Synopsis: V1_SYNOPSIS,

@@ -12,7 +12,8 @@ import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heart
 import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
 import { parseHaresources } from '../lib/heartbeat/haresources.ts';
 import { groupStatus, type GroupStatus } from '../lib/heartbeat/status.ts';
-import { parseIpAddrJson, parseIpRouteJson } from '../lib/ip/iproute-json.ts';
+import { ipList } from '../lib/ip/iproute.ts';
+import { parseIpAddrOutput, parseIpRouteOutput } from '../lib/ip/iproute-text.ts';
 import { writeStderr, writeStdout } from '../lib/system/stdio.ts';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -65,9 +66,9 @@ async function crmConfigAction(file: string, options: { stickiness: number; loca
 
 /** This network namespace's interfaces and main-table routes (both families). */
 async function networkView() {
-  const ip = async (args: string[]) => (await run('ip', ['-j', ...args], { timeoutMs: 5000, allowFailure: true })).stdout;
+  const ip = (args: string[]) => ipList(args, { allowFailure: true });
   const [addr, r4, r6] = await Promise.all([ip(['addr', 'show']), ip(['-4', 'route', 'show', 'table', 'main']), ip(['-6', 'route', 'show', 'table', 'main'])]);
-  return { interfaces: parseIpAddrJson(addr), routes: [...parseIpRouteJson(r4), ...parseIpRouteJson(r6)] };
+  return { interfaces: parseIpAddrOutput(addr), routes: [...parseIpRouteOutput(r4), ...parseIpRouteOutput(r6)] };
 }
 
 async function resolves(name: string): Promise<boolean> {

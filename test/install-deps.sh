@@ -27,6 +27,16 @@ if ((${#missing[@]})); then
   [ -n "$created_policy" ] && rm -f "$policy"
 fi
 
+# iputils' arping (what RHEL/CentOS ship) conflicts with Habets' `arping`
+# installed above: only its .deb is kept, in test/.cache; the arping tests
+# extract it (dpkg-deb -x) and bind it over arping in their mount namespace.
+iputils_cache=test/.cache/iputils-arping
+if ! compgen -G "$iputils_cache/iputils-arping_*.deb" >/dev/null; then
+  echo "install-deps: apt-get download iputils-arping"
+  mkdir -p "$iputils_cache"
+  (cd "$iputils_cache" && { apt-get download -qq iputils-arping 2>/dev/null || { apt-get update -qq && apt-get download -qq iputils-arping; }; })
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

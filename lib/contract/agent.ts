@@ -29,6 +29,8 @@ export interface Params {
   /** The value after defaults; '' when neither given nor defaulted. */
   get(name: string): string;
   has(name: string): boolean;
+  /** Set by the caller (OCF_RESKEY_*, the v1 argument), not by the parameter's default. */
+  given(name: string): boolean;
   int(name: string): number;
   bool(name: string): boolean;
   all(): Record<string, string>;

@@ -76,6 +76,7 @@ export function parseBoolean(value: string): boolean | undefined {
 /** Validates given values against the table and applies defaults. */
 export function resolveParams(definition: AgentDefinition, given: Record<string, string>): Params {
   const values = new Map<string, string>();
+  const named = new Set<string>();
   for (const spec of definition.params) {
     const raw = given[spec.name];
     if (raw === undefined || raw === '') {
@@ -86,12 +87,15 @@ export function resolveParams(definition: AgentDefinition, given: Record<string,
     const problem = checkValue(spec, raw);
     if (problem) throw new InvalidParameterError(spec.name, `${spec.name} ${quote(raw)} ${problem}`);
     values.set(spec.name, raw);
+    named.add(spec.name);
   }
-  return makeParams(values);
+  return makeParams(values, named);
 }
 
-export function makeParams(values: Map<string, string>): Params {
+/** `given`: the names set by the caller, not by a default (all of `values` when omitted). */
+export function makeParams(values: Map<string, string>, given: ReadonlySet<string> = new Set(values.keys())): Params {
   return {
+    given: (name) => given.has(name),
     get: (name) => values.get(name) ?? '',
     has: (name) => (values.get(name) ?? '') !== '',
     int: (name) => Number.parseInt(values.get(name) ?? '', 10),

@@ -21,8 +21,17 @@ export function announcerStatePath(env: NodeJS.ProcessEnv, ip: string): string {
   return `${lockDirectory(env)}/IPaddr.${safeName(ip)}.announcer`;
 }
 
+/**
+ * resource-agents' helper directory, as stock IPaddr finds send_arp
+ * ($HA_BIN/send_arp): heartbeat's shellfuncs export HA_BIN to every agent
+ * ResourceManager runs. Run by hand, without it: /usr/libexec/heartbeat
+ * (CentOS 7, Debian 12) where send_arp is there, else /usr/lib/heartbeat,
+ * where older packagings (heartbeat 2's own send_arp) put it.
+ */
+const HELPER_DIRECTORIES = ['/usr/libexec/heartbeat', '/usr/lib/heartbeat'] as const;
+
 export function helperDirectory(env: NodeJS.ProcessEnv): string {
-  return env.HA_BIN || '/usr/libexec/heartbeat';
+  return env.HA_BIN || (HELPER_DIRECTORIES.find((dir) => existsSync(`${dir}/send_arp`)) ?? HELPER_DIRECTORIES[0]);
 }
 
 /** send_arp insists on a pid file of its own (and kills whatever an old one names). */

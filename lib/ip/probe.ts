@@ -1,19 +1,42 @@
-import { run, runUntilAnswered } from '../system/exec.ts';
+import { runUntilAnswered } from '../system/exec.ts';
+import { ipList } from './iproute.ts';
+import { parseNeighText } from './iproute-text.ts';
+import { log } from '../system/log.ts';
+import { recallDialect, rememberDialect, toolIdentity } from '../system/tool-memory.ts';
 import { pollUntil } from '../system/wait.ts';
 
 // Is somebody else already using the address? IPv4: an RFC 5227 style ARP
-// probe (sender 0.0.0.0, so nobody's cache learns a half-taken address),
-// with Habets arping, the `arping` Debian ships. IPv6: the kernel's own DAD
-// decides; when it fails we only ask the neighbour table who it was.
+// probe (sender 0.0.0.0, so nobody's cache learns a half-taken address)
+// with arping, which comes in two dialects: Thomas Habets' (Debian's and
+// Ubuntu's `arping` package) and iputils' (RHEL/CentOS, Debian's
+// `iputils-arping`). Habets' flags are tried first; iputils' arping refuses
+// them (getopt: "invalid option -- '0'", then its usage), which is learnt
+// once per binary and remembered (lib/system/tool-memory.ts), so later
+// probes use iputils' flags at once. IPv6: the kernel's own DAD decides;
+// when it fails we only ask the neighbour table who it was.
 
-/** arping's normal output: "42 bytes from MAC (IP): index=0 time=..." per reply. */
+export type ArpingDialect = 'habets' | 'iputils';
+
+/** Habets arping's normal output: "42 bytes from MAC (IP): index=0 time=..." per reply. */
 export function parseArpingReplies(stdout: string): string[] {
   const macs = [...stdout.matchAll(/bytes from ([0-9a-f]{2}(?::[0-9a-f]{2}){5}) /gi)].map((m) => m[1]!.toLowerCase());
   return [...new Set(macs)];
 }
 
-/** arping prints its statistics once every probe is sent and waited for: the answer is complete. */
+/** Habets arping prints its statistics once every probe is sent and waited for: the answer is complete. */
 export const arpingFinished = (stdout: string) => /\d+ packets transmitted, \d+ packets received/.test(stdout);
+
+/** iputils arping -D: "Unicast reply from IP [MAC]  0.541ms" per reply. */
+export function parseIputilsReplies(stdout: string): string[] {
+  const macs = [...stdout.matchAll(/reply from \S+ \[([0-9a-f]{2}(?::[0-9a-f]{2}){5})\]/gi)].map((m) => m[1]!.toLowerCase());
+  return [...new Set(macs)];
+}
+
+/** iputils arping ends with "Sent N probes (...)" and "Received N response(s)": the answer is complete. */
+export const iputilsFinished = (stdout: string) => /^Received \d+ response/m.test(stdout);
+
+/** iputils' arping answering Habets' flags: getopt's complaint about -0 (exit 2), or its usage. */
+export const IPUTILS_REFUSAL = /invalid option -- '?0'?|duplicate address detection mode/;
 
 export interface ArpProbeOptions {
   count: number;
@@ -30,31 +53,68 @@ export interface ArpProbeOptions {
  */
 export const ARP_PROBE_DEFAULT: ArpProbeOptions = { count: 3, intervalMs: 10 };
 
-/**
- * Up to count × interval ms after arping's own set-up. Returns the MACs that
- * answered for `ip` on `nic` (none: free). The answer is arping's statistics
- * line; arping then spends 30–45 ms in the kernel closing its packet socket,
- * which nobody needs to wait for. arping that prints no statistics failed
- * (no such interface, no permission): that is an error, never "free".
- * `signal` abandons the probe: arping is ended and waited for.
- */
-export async function arpProbe(nic: string, ip: string, { count, intervalMs }: ArpProbeOptions = ARP_PROBE_DEFAULT, signal?: AbortSignal): Promise<string[]> {
-  const seconds = (intervalMs / 1000).toFixed(3);
-  const result = await runUntilAnswered('arping', ['-0', '-i', nic, '-c', String(count), '-W', seconds, '-w', String(Math.ceil((count * intervalMs) / 1000) + 1), ip], arpingFinished, {
-    timeoutMs: count * intervalMs + 3000,
-    signal,
-  });
-  if (!arpingFinished(result.stdout)) {
-    const why = (result.stderr.trim().split('\n').pop() ?? '') || `exit ${result.exitCode}`;
-    throw new Error(`arping -0 -i ${nic} ${ip} failed: ${why}`);
-  }
-  return parseArpingReplies(result.stdout);
+interface Dialect {
+  argv(nic: string, ip: string, options: ArpProbeOptions): string[];
+  finished(stdout: string): boolean;
+  replies(stdout: string): string[];
+  timeoutMs(options: ArpProbeOptions): number;
 }
 
-/** `ip -j neigh show X dev Y` → lladdr of a usable entry. */
+export const ARPING_DIALECTS: Record<ArpingDialect, Dialect> = {
+  habets: {
+    argv: (nic, ip, { count, intervalMs }) => ['-0', '-i', nic, '-c', String(count), '-W', (intervalMs / 1000).toFixed(3), '-w', String(Math.ceil((count * intervalMs) / 1000) + 1), ip],
+    finished: arpingFinished,
+    replies: parseArpingReplies,
+    timeoutMs: ({ count, intervalMs }) => count * intervalMs + 3000,
+  },
+  // Only flags every iputils has (CentOS 7's 20160308 too): -D (sender
+  // 0.0.0.0, quits at the first reply), -I, -c, and -w in whole seconds; no
+  // interval flag, so probes go out about a second apart. Two probes within
+  // a one-second deadline: measured here 1.05 s for a free address, 25 ms
+  // for a taken one (stock IPaddr2 runs -c 2 -w 3).
+  iputils: {
+    argv: (nic, ip) => ['-D', '-I', nic, '-c', '2', '-w', '1', ip],
+    finished: iputilsFinished,
+    replies: parseIputilsReplies,
+    timeoutMs: () => 4000,
+  },
+};
+
+const MEMORY_KEY = 'arping-dialect';
+
+/**
+ * Returns the MACs that answered for `ip` on `nic` (none: free). The answer
+ * is arping's closing lines; arping then spends 30–45 ms in the kernel
+ * closing its packet socket, which nobody needs to wait for. arping that
+ * prints no closing lines failed (no such interface, no permission): that
+ * is an error, never "free". `signal` abandons the probe: arping is ended
+ * and waited for. Habets: up to count × interval ms after its set-up;
+ * iputils: about a second when nobody answers.
+ */
+export async function arpProbe(nic: string, ip: string, options: ArpProbeOptions = ARP_PROBE_DEFAULT, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const identity = toolIdentity('arping', env);
+  let dialect: ArpingDialect = recallDialect(env, MEMORY_KEY, identity) === 'iputils' ? 'iputils' : 'habets';
+  const attempt = (d: ArpingDialect) => runUntilAnswered('arping', ARPING_DIALECTS[d].argv(nic, ip, options), ARPING_DIALECTS[d].finished, { timeoutMs: ARPING_DIALECTS[d].timeoutMs(options), signal });
+  let result = await attempt(dialect);
+  if (dialect === 'habets' && !arpingFinished(result.stdout) && IPUTILS_REFUSAL.test(result.stderr) && !signal?.aborted) {
+    log.debug('arping is iputils\' (it refused -0): using its flags from now on');
+    rememberDialect(env, MEMORY_KEY, identity, 'iputils');
+    dialect = 'iputils';
+    result = await attempt(dialect);
+  }
+  const { argv, finished, replies } = ARPING_DIALECTS[dialect];
+  if (!finished(result.stdout)) {
+    const why = (result.stderr.trim().split('\n').filter((l) => l.trim()).pop() ?? '') || `exit ${result.exitCode}`;
+    throw new Error(`arping ${argv(nic, ip, options).join(' ')} failed: ${why}`);
+  }
+  return replies(result.stdout);
+}
+
+/** `ip [-j] neigh show X dev Y` → lladdr of a usable entry (text from ip before 4.17). */
 export function parseNeighLladdr(text: string): string | undefined {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
+  if (!trimmed.startsWith('[')) return parseNeighText(trimmed);
   const entries = JSON.parse(trimmed) as { lladdr?: string; state?: string[] }[];
   const found = entries.find((e) => e.lladdr && !(e.state ?? []).includes('FAILED') && !(e.state ?? []).includes('INCOMPLETE'));
   return found?.lladdr?.toLowerCase();
@@ -66,7 +126,7 @@ export function parseNeighLladdr(text: string): string | undefined {
  * the neighbour table. Best effort within `timeoutMs`.
  */
 export async function resolveNeighbourMac(nic: string, ip: string, timeoutMs: number): Promise<string | undefined> {
-  const lookup = async () => parseNeighLladdr((await run('ip', ['-j', '-6', 'neigh', 'show', ip, 'dev', nic], { allowFailure: true, timeoutMs: 2000 })).stdout);
+  const lookup = async () => parseNeighLladdr(await ipList(['-6', 'neigh', 'show', ip, 'dev', nic], { allowFailure: true, timeoutMs: 2000 }));
   const known = await lookup();
   if (known) return known;
   try {

@@ -45,6 +45,7 @@ function cleanTree(root: string): void {
   put('/etc/my.cnf', '[mysqld]\ndatadir=/data/mysql\nlog-bin=/data/mysql-bin\nsocket=/run/mysqld/mysqld.sock\n');
   mkdirSync(`${root}/data/mysql`, { recursive: true });
   put('/usr/sbin/mariadbd', '', 0o755);
+  put('/usr/sbin/arping', '', 0o755);
   put('/etc/hosts', '127.0.0.1 localhost\n198.18.4.2 master1\n198.18.4.3 master2\n');
   put('/etc/fstab', '/dev/vda1 / ext4 defaults 0 1\n/dev/drbd1 /data ext3 noauto 0 0\n');
   put('/etc/init.d/heartbeat', '#!/bin/sh\n', 0o755);
@@ -158,6 +159,7 @@ const variants: Variant[] = [
   ['backslash on the last line', group(`${GROUP} \\`), 'HA307', HARES, 2],
   ['VIP on an interface this node lacks', group(GROUP.replace('/16/eth1', '/16/eth7')), 'HA310', HARES, 2],
   ['VIP on no network of its interface', group(GROUP.replace('198.18.4.1/16/eth1', '198.18.200.1/24/eth2')), 'HA311', HARES, 2],
+  ['no arping: the VIP without its duplicate check', (r) => unlinkSync(`${r}/usr/sbin/arping`), 'HA312', HARES, 2],
   ['DRBD resource unknown', group(GROUP.replace('drbddisk::data', 'drbddisk::dta')), 'HA320', HARES, 2],
   ['mount point missing', (r) => rmSync(`${r}/data`, { recursive: true }), 'HA330', HARES, 2],
   ['fstype unknown to the kernel', group(GROUP.replace('::ext3', '::ext9')), 'HA331', HARES, 2],

@@ -1,6 +1,9 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { agentsDirWith, ipBinds } from './old-tools.ts';
 
 /** Project root. */
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -10,7 +13,19 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
  * `npm run build`, which `npm test` runs first). Tests exercise the shipped
  * executable, not the TypeScript sources.
  */
-export const AGENTS_DIR = process.env.HA_AGENTS_DIR ?? resolve(ROOT, 'dist/resource.d');
+export const AGENTS_DIR = process.env.HARA_IP_UNDER_TEST ? agentsWithOldIp(process.env.HARA_IP_UNDER_TEST) : (process.env.HA_AGENTS_DIR ?? resolve(ROOT, 'dist/resource.d'));
+
+/**
+ * HARA_IP_UNDER_TEST=/tmp/old-ip/ip-4.9.0: every agent these tests run
+ * (IPaddr, ha-agent ...) gets that ip bound over /usr/bin/ip in a mount
+ * namespace of its own (test/rig/old-tools.ts); the tests' rig keeps this
+ * machine's ip. How the README's old-ip runs were made.
+ */
+function agentsWithOldIp(ip: string): string {
+  const dir = mkdtempSync(`${tmpdir()}/hara-old-ip-`);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return agentsDirWith(dir, ipBinds(resolve(ip)));
+}
 
 export const agentPath = (name: string) => `${AGENTS_DIR}/${name}`;
 

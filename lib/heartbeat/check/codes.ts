@@ -68,6 +68,7 @@ export const CODES = {
   HA308: ['warning', 'group without resources'],
   HA310: ['error', 'IPaddr interface missing'],
   HA311: ['error', 'VIP on no network of its interface'],
+  HA312: ['warning', 'no arping: IPv4 VIP added without the duplicate check'],
   HA320: ['error', 'DRBD resource unknown to drbdadm'],
   HA321: ['error', 'drbdadm not usable'],
   HA330: ['warning', 'mount point missing'],

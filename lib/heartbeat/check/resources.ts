@@ -50,6 +50,10 @@ function groupMounts(resolved: readonly Resolved[], group: HaresourcesGroup): Gr
     .map((r) => ({ directory: r.params!.get('directory').replace(/\/+$/, ''), index: r.index, resource: r.resource }));
 }
 
+/** Whether `name` is in a directory of PATH (under the checked root). */
+const onPath = (files: NodeFiles, env: NodeJS.ProcessEnv, name: string) =>
+  (env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((dir) => dir && files.exists(`${dir}/${name}`));
+
 const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
 
 async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], file: string, options: CheckOptions, files: NodeFiles, findings: Findings): Promise<void> {
@@ -74,6 +78,10 @@ async function checkOurResource(entry: Resolved, resolved: readonly Resolved[], 
       const found = findInterfaceForAddress(options.routes, spec.address.family, spec.address.value, { nic: spec.nic, prefix: spec.prefix });
       if (!found) {
         say('HA311', `${spec.ip}${spec.prefix !== undefined ? `/${spec.prefix}` : ''} lies on no network ${spec.nic ? `of ${spec.nic}` : 'of any interface'} here: no on-link route contains it`, `give ${spec.nic ?? 'the interface'} a base address in that network, or correct the VIP or its netmask`);
+      }
+      // IPaddr goes on without its duplicate check when arping is missing (as stock IPaddr, which never checks): say so here.
+      if (spec.address.family === 'inet' && p.bool('run_arping') && !onPath(files, options.env, 'arping')) {
+        say('HA312', `no arping on this node: start adds ${spec.ip} without checking that no other node still answers for it, so a split brain goes unnoticed`, 'install arping (Habets\' arping, or iputils\' arping: iputils-arping / iputils), or set run_arping=false');
       }
       break;
     }
