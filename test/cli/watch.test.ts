@@ -293,3 +293,24 @@ t.test('a long-running watcher: every alert raised once and cleared once, on eve
     watcherPid = 0;
   });
 });
+
+t.test('respawn from ha.cf: heartbeat starts the watcher, and the watcher outlives heartbeat killed with SIGKILL to raise HA704', async (t) => {
+  // The previous heartbeat was killed: its pid file is stale.
+  await node.sh('rm -f /run/heartbeat.pid');
+  await node.sh(`printf 'respawn root /usr/sbin/ha-agent watch --interval 0.5 --alert-exec /etc/ha.d/alert_file.sh=/var/log/alerts-respawn\\n' >> /etc/ha.d/ha.cf`);
+  await node.sh('ln -sf /etc/ha.d/resource.d/ha-agent /usr/sbin/ha-agent');
+  const r = await node.exec('/usr/libexec/heartbeat/heartbeat', [], { timeoutMs: 30_000 });
+  t.equal(r.exitCode, 0, 'heartbeat started');
+  const respawned = () => node.readLog('alerts-respawn');
+  await until('the respawned watcher\'s first alert (split brain is over: the peer is dead)', () => alertLine('HA703', 'raised').test(respawned()), 60_000);
+  const ps = await node.sh('ps -eo pid,ppid,args | grep "[h]a-agent watch --interval 0.5"');
+  t.match(ps.stdout, /ha-agent watch --interval 0\.5 --alert-exec/, 'running as heartbeat\'s child');
+  await node.sh('kill -9 "$(cat /run/heartbeat.pid)"');
+  await until('HA704 from the respawned watcher', () => alertLine('HA704', 'raised').test(respawned()), 30_000);
+  const after = await node.sh('ps -eo pid,ppid,args | grep "[h]a-agent watch --interval 0.5"');
+  t.match(after.stdout, /ha-agent watch/, 'still watching after heartbeat\'s SIGKILL');
+  const pid = /^\s*(\d+)/.exec(after.stdout)![1]!;
+  await node.exec('/bin/kill', ['-TERM', pid]);
+  await until('the respawned watcher to end on SIGTERM', async () => (await node.exec('/bin/kill', ['-0', pid])).exitCode !== 0);
+  t.match(haLog(), /INFO: stopped \(SIGTERM\)[\s\S]*INFO: stopped \(SIGTERM\)/, 'both watchers logged their clean stop');
+});
