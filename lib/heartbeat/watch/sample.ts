@@ -9,7 +9,7 @@ import { parseV1Args } from '../../ip/v1-spec.ts';
 import { run } from '../../system/exec.ts';
 import { declaredNodes, parseHaCf, type HaCfEntry } from '../hacf.ts';
 import type { Haresources } from '../haresources.ts';
-import { groupStatus, type GroupStatus } from '../status.ts';
+import { groupStatus, type GroupStatus, type StatusOptions } from '../status.ts';
 
 // One sample of the node for `ha-agent watch`: what heartbeat, the LAN,
 // DRBD and the groups' resources say right now. Side effects (files,
@@ -19,11 +19,14 @@ import { groupStatus, type GroupStatus } from '../status.ts';
 //  - heartbeat running: none (its pid file and /proc);
 //  - links and the peer as heartbeat sees them: one `cl_status listnodes -v`
 //    (heartbeat's API: the only place its link states are; only while it runs);
-//  - the service LAN: one `ip -j addr show`, one `arping` for the peer and one
-//    per VIP held here (the probes run in parallel);
+//  - the service LAN: one `ip -j addr show`, one `arping` per VIP held here,
+//    and one for the peer only while heartbeat does not hear it on every link;
 //  - DRBD: one `drbdadm status RES` per drbddisk resource (8.3's XML status
 //    lacks the peer's role: then `drbdadm role`, `dstate` too);
-//  - the groups: each resource's `status`, as ResourceManager calls it.
+//  - the groups: each resource's `status`, as ResourceManager calls it; for
+//    our own agents (the script is a link to this executable) the same code
+//    runs in this process instead (a cold start of the executable costs
+//    ~60 ms of CPU: more than everything else a sample does).
 
 export interface LinkState {
   name: string;
@@ -111,6 +114,8 @@ export interface WatchTarget {
   env: NodeJS.ProcessEnv;
   /** Bound of each command a sample runs (ms). */
   callTimeoutMs: number;
+  /** Our agents' status without a process each (see StatusOptions.inProcess). */
+  inProcess?: StatusOptions['inProcess'];
 }
 
 /** The VIPs and drbddisk resources of every group of haresources, once each. */
@@ -235,7 +240,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const out: GroupStatus[] = [];
     for (const g of target.haresources.groups) {
       try {
-        out.push(await groupStatus(target.haresources, g, { haDir: target.haDir, env: target.env, timeoutMs: target.callTimeoutMs }));
+        out.push(await groupStatus(target.haresources, g, { haDir: target.haDir, env: target.env, timeoutMs: target.callTimeoutMs, inProcess: target.inProcess }));
       } catch (error) {
         problems.push({ part: g.resources[0]?.text ?? g.node, message: `status of group ${g.resources[0]?.text}: ${(error as Error).message}` });
       }
@@ -263,13 +268,9 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const here = parsed && interfaces.length ? findAddress(interfaces, parsed.family, parsed.value) : [];
     return { ip: v.ip, nic: here[0]?.ifname ?? v.nic, heldHere: here.length > 0, otherMacs: [] as string[] };
   });
-  const peerNic = target.peerAddress ? interfaceFor(interfaces, target.peerAddress) : undefined;
-  const [peerMacs] = await Promise.all([
-    target.peerAddress && peerNic && parseAddress(target.peerAddress)?.family === 'inet' ? probe(peerNic, target.peerAddress) : Promise.resolve(undefined),
-    ...vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet').map(async (v) => {
-      v.otherMacs = (await probe(v.nic!, v.ip)) ?? [];
-    }),
-  ]);
+  const vipProbes = Promise.all(vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet').map(async (v) => {
+    v.otherMacs = (await probe(v.nic!, v.ip)) ?? [];
+  }));
 
   let links: LinkState[] | undefined;
   let peerStatus: string | undefined;
@@ -283,6 +284,15 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
       links = peer?.links ?? [];
     }
   }
+  // The peer is probed on the LAN only when heartbeat does not hear it on
+  // every link: that is when the answer decides (split brain or peer dead);
+  // a healthy sample spares the arping.
+  const hearsPeer = peerStatus !== undefined && ['active', 'up'].includes(peerStatus) && (links ?? []).every((l) => l.status === 'up');
+  const peerNic = target.peerAddress ? interfaceFor(interfaces, target.peerAddress) : undefined;
+  const peerMacs = heartbeat.running && !hearsPeer && target.peerAddress && peerNic && parseAddress(target.peerAddress)?.family === 'inet'
+    ? await probe(peerNic, target.peerAddress)
+    : undefined;
+  await vipProbes;
 
   const [drbdStates, groupStates] = await Promise.all([drbd, groups]);
   for (const d of drbdStates) if (d.error) problems.push({ part: `drbd ${d.resource}`, message: `DRBD resource ${d.resource}: ${d.error}` });

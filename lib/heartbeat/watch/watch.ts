@@ -161,6 +161,7 @@ export class Watcher {
     private readonly reread: () => WatchOptions | { error: string },
     private readonly version: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly inProcess?: WatchTarget['inProcess'],
   ) {
     this.tracker = new EventTracker(options.node.toLowerCase(), { raiseAfter: options.raiseAfter, clearAfterMs: options.clearAfter * 1000 });
   }
@@ -206,6 +207,7 @@ export class Watcher {
         heartbeatPidFile: this.options.heartbeatPidfile,
         env: { ...this.env, HA_LOGFILE: '', HA_DEBUGLOG: '' },
         callTimeoutMs: this.options.callTimeout * 1000,
+        inProcess: this.inProcess,
       },
       problems,
     };
