@@ -190,8 +190,10 @@ export class Watcher {
     // Heartbeat's log as heartbeat's children get it.
     env.HA_LOGFILE ??= lastValue(haCf, 'logfile')?.value;
     env.HA_DEBUGLOG ??= lastValue(haCf, 'debugfile')?.value;
+    // Heartbeat exports its logfacility to its children (syslog through logger(1); "none" turns it off).
+    env.HA_LOGFACILITY ??= lastValue(haCf, 'logfacility')?.value;
     env.HA_DATEFMT ??= '%Y/%m/%d_%T ';
-    for (const k of ['HA_LOGFILE', 'HA_DEBUGLOG'] as const) if (!env[k]) delete env[k];
+    for (const k of ['HA_LOGFILE', 'HA_DEBUGLOG', 'HA_LOGFACILITY'] as const) if (!env[k]) delete env[k];
     this.log.configure({ name: 'ha-agent-watch', env, stdinIsTty: false });
     return {
       target: {
