@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { resolveDrbdTools } from '../../drbd/config.ts';
 import { Drbdadm } from '../../drbd/drbdadm.ts';
 import { parseDrbdsetupStatus } from '../../drbd/drbdsetup-status.ts';
@@ -59,6 +59,64 @@ export function parseClStatusListnodes(text: string): ClusterNode[] {
   return nodes;
 }
 
+/**
+ * What heartbeat's own log says about the peer's last deliberate move:
+ * "Received shutdown notice from 'PEER'." (it stopped heartbeat on
+ * purpose: a graceful failover, not a partition) until heartbeat hears it
+ * again ("Link PEER:IF up.", "Status update for node PEER: status active",
+ * "Heartbeat restart on node PEER"). Pure: lines in, the last word out
+ * (undefined when these lines say nothing about the peer).
+ */
+export function peerLeftFromLog(text: string, peer: string, previous?: boolean): boolean | undefined {
+  let left = previous;
+  const name = peer.toLowerCase();
+  for (const line of text.split('\n')) {
+    const lower = line.toLowerCase();
+    if (!lower.includes(name)) continue;
+    if (lower.includes(`received shutdown notice from '${name}'`)) left = true;
+    else if (lower.includes(`link ${name}:`) && / up\.?\s*$/.test(lower)) left = false;
+    else if (lower.includes(`status update for node ${name}: status `) && !/status (dead|shutdown)/.test(lower)) left = false;
+    else if (lower.includes(`heartbeat restart on node ${name}`)) left = false;
+  }
+  return left;
+}
+
+/** Follows heartbeat's log (ha.cf logfile) from where it was last read; a rotated or truncated file is read from its start. */
+export class LogFollower {
+  private offset = -1;
+  private inode = 0;
+  left?: boolean;
+
+  constructor(readonly path: string | undefined, readonly peer: string | undefined) {}
+
+  /** Reads what heartbeat appended since the last call. The first call reads at most the last 256 KiB. */
+  poll(): boolean | undefined {
+    if (!this.path || !this.peer) return undefined;
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, 'r');
+      const st = fstatSync(fd);
+      if (st.ino !== this.inode || st.size < this.offset) this.offset = -1;
+      this.inode = st.ino;
+      const start = this.offset < 0 ? Math.max(0, st.size - 256 * 1024) : this.offset;
+      const length = Math.min(st.size - start, 4 * 1024 * 1024);
+      if (length > 0) {
+        const buffer = Buffer.alloc(length);
+        readSync(fd, buffer, 0, length, start);
+        const text = buffer.toString('latin1');
+        const complete = text.lastIndexOf('\n') + 1;
+        this.left = peerLeftFromLog(text.slice(0, complete), this.peer, this.left);
+        this.offset = start + complete;
+      } else this.offset = start;
+    } catch {
+      // No log (yet): nothing heartbeat said.
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    return this.left;
+  }
+}
+
 export interface VipState {
   ip: string;
   /** The interface holding it here, else the one named in haresources. */
@@ -85,7 +143,7 @@ export interface Sample {
   at: Date;
   node: string;
   heartbeat: { running: boolean; pid?: number; detail: string };
-  peer?: { name: string; status?: string; address?: string; lanMacs?: string[] };
+  peer?: { name: string; status?: string; address?: string; lanMacs?: string[]; leftOnPurpose?: boolean };
   /** heartbeat's links to the peer (undefined when heartbeat does not run or cannot be asked). */
   links?: LinkState[];
   vips: VipState[];
@@ -114,6 +172,8 @@ export interface WatchTarget {
   env: NodeJS.ProcessEnv;
   /** Bound of each command a sample runs (ms). */
   callTimeoutMs: number;
+  /** heartbeat's log, followed for the peer's shutdown notices (graceful stop vs partition). */
+  heartbeatLog?: LogFollower;
   /** Our agents' status without a process each (see StatusOptions.inProcess). */
   inProcess?: StatusOptions['inProcess'];
 }
@@ -301,7 +361,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     at,
     node: target.node,
     heartbeat,
-    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs } : undefined,
+    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs, leftOnPurpose: target.heartbeatLog?.poll() } : undefined,
     links,
     vips,
     drbd: drbdStates,

@@ -9,7 +9,7 @@ import { hookEnvironment, parseHookSpec } from './channels/hooks.ts';
 import { mailMessage } from './channels/mail.ts';
 import { renderMetrics, writeAtomically } from './channels/metrics.ts';
 import { DEFAULT_DAMPING, deriveConditions, EVENT_KINDS, EventTracker, PLUGIN, pluginStatus, type Condition, type WatchEvent } from './events.ts';
-import { peerOf, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
+import { LogFollower, peerOf, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
 
 // `ha-agent watch`: the loop. Every --interval it takes a sample, derives
 // conditions, feeds the tracker, and hands each raise and clear to the
@@ -210,6 +210,9 @@ export class Watcher {
         env: { ...this.env, HA_LOGFILE: '', HA_DEBUGLOG: '' },
         callTimeoutMs: this.options.callTimeout * 1000,
         inProcess: this.inProcess,
+        heartbeatLog: previous?.heartbeatLog && previous.heartbeatLog.path === (lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value) && previous.heartbeatLog.peer === peerName
+          ? previous.heartbeatLog
+          : new LogFollower(lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value, peerName),
       },
       problems,
     };
