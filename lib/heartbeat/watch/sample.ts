@@ -4,6 +4,7 @@ import { Drbdadm } from '../../drbd/drbdadm.ts';
 import { parseDrbdsetupStatus } from '../../drbd/drbdsetup-status.ts';
 import { prefixContains, parseAddress } from '../../ip/address.ts';
 import { findAddress, parseIpAddrJson, type Interface } from '../../ip/iproute-json.ts';
+import { ArpWatch } from '../../ip/arp-watch.ts';
 import { arpProbe } from '../../ip/probe.ts';
 import { parseV1Args } from '../../ip/v1-spec.ts';
 import { run } from '../../system/exec.ts';
@@ -19,8 +20,11 @@ import { groupStatus, type GroupStatus, type StatusOptions } from '../status.ts'
 //  - heartbeat running: none (its pid file and /proc);
 //  - links and the peer as heartbeat sees them: one `cl_status listnodes -v`
 //    (heartbeat's API: the only place its link states are; only while it runs);
-//  - the service LAN: one `ip -j addr show`, one `arping` per VIP held here,
-//    and one for the peer only while heartbeat does not hear it on every link;
+//  - the service LAN: one `ip -j addr show`; per VIP held here one arping
+//    that keeps running across samples (ArpWatch: started once, its replies
+//    read as they come; an arping per sample cost more than the rest of the
+//    sample), and one arping for the peer only while heartbeat does not hear
+//    it on every link;
 //  - DRBD: one `drbdadm status RES` per drbddisk resource (8.3's XML status
 //    lacks the peer's role: then `drbdadm role`, `dstate` too);
 //  - the groups: each resource's `status`, as ResourceManager calls it; for
@@ -176,6 +180,19 @@ export interface WatchTarget {
   heartbeatLog?: LogFollower;
   /** Our agents' status without a process each (see StatusOptions.inProcess). */
   inProcess?: StatusOptions['inProcess'];
+  /** The long-running watcher's arpings, one per VIP held here ("NIC IP"); without it (--once) each sample probes once. */
+  arpWatches?: Map<string, ArpWatch>;
+  /** The sampling interval (ms): how often a kept arping probes. */
+  intervalMs?: number;
+}
+
+/** Ends every kept arping (SIGTERM, or before a reload drops a VIP). */
+export async function stopArpWatches(watches: Map<string, ArpWatch> | undefined, keep: ReadonlySet<string> = new Set()): Promise<void> {
+  if (!watches) return;
+  await Promise.all([...watches].filter(([key]) => !keep.has(key)).map(async ([key, w]) => {
+    watches.delete(key);
+    await w.stop();
+  }));
 }
 
 /** The VIPs and drbddisk resources of every group of haresources, once each. */
@@ -284,6 +301,26 @@ async function drbdState(target: WatchTarget, resource: string): Promise<DrbdSta
   }
 }
 
+/**
+ * The kept arping for a VIP held here (started on first use, again after it
+ * ended). It probes twice per interval (at most every 500 ms) so that a
+ * reply window of 2.5 probe intervals always holds two probes: a second
+ * holder is seen by the next sample, within the issue's 2 s.
+ */
+function keptArping(target: WatchTarget, nic: string, ip: string, problems: Sample['problems']): ArpWatch | undefined {
+  if (!target.arpWatches) return undefined;
+  const key = `${nic} ${ip}`;
+  let watch = target.arpWatches.get(key);
+  if (!watch) {
+    const intervalMs = Math.max(100, Math.min(500, (target.intervalMs ?? 1000) / 2));
+    watch = new ArpWatch(nic, ip, { intervalMs, lifetimeMs: 10 * 60_000 });
+    target.arpWatches.set(key, watch);
+  }
+  const note = watch.ensure();
+  if (note) problems.push({ part: `arping ${ip}`, message: note });
+  return watch;
+}
+
 /** Takes one sample. Never throws: what cannot be read is a problem in the sample. */
 export async function takeSample(target: WatchTarget): Promise<Sample> {
   const started = Date.now();
@@ -328,9 +365,16 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const here = parsed && interfaces.length ? findAddress(interfaces, parsed.family, parsed.value) : [];
     return { ip: v.ip, nic: here[0]?.ifname ?? v.nic, heldHere: here.length > 0, otherMacs: [] as string[] };
   });
-  const vipProbes = Promise.all(vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet').map(async (v) => {
-    v.otherMacs = (await probe(v.nic!, v.ip)) ?? [];
+  const probed = vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet');
+  const vipProbes = Promise.all(probed.map(async (v) => {
+    const watch = keptArping(target, v.nic!, v.ip, problems);
+    // A kept arping that has probed at least twice answers; a new one not yet: probe once.
+    v.otherMacs = watch?.settled()
+      ? watch.macsWithin(2.5 * watch.options.intervalMs).filter((mac) => !ownMacs.has(mac))
+      : (await probe(v.nic!, v.ip)) ?? [];
   }));
+  // A VIP no longer held here (or moved to another NIC): its arping ends.
+  void stopArpWatches(target.arpWatches, new Set(probed.map((v) => `${v.nic} ${v.ip}`)));
 
   let links: LinkState[] | undefined;
   let peerStatus: string | undefined;

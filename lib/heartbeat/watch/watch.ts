@@ -9,7 +9,7 @@ import { hookEnvironment, parseHookSpec } from './channels/hooks.ts';
 import { mailMessage } from './channels/mail.ts';
 import { renderMetrics, writeAtomically } from './channels/metrics.ts';
 import { DEFAULT_DAMPING, deriveConditions, EVENT_KINDS, EventTracker, PLUGIN, pluginStatus, type Condition, type WatchEvent } from './events.ts';
-import { LogFollower, peerOf, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
+import { LogFollower, peerOf, stopArpWatches, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
 
 // `ha-agent watch`: the loop. Every --interval it takes a sample, derives
 // conditions, feeds the tracker, and hands each raise and clear to the
@@ -210,6 +210,7 @@ export class Watcher {
         env: { ...this.env, HA_LOGFILE: '', HA_DEBUGLOG: '' },
         callTimeoutMs: this.options.callTimeout * 1000,
         inProcess: this.inProcess,
+        intervalMs: this.options.interval * 1000,
         heartbeatLog: previous?.heartbeatLog && previous.heartbeatLog.path === (lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value) && previous.heartbeatLog.peer === peerName
           ? previous.heartbeatLog
           : new LogFollower(lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value, peerName),
@@ -335,7 +336,11 @@ export class Watcher {
     }
     const loaded = this.load(this.target);
     for (const p of loaded.problems) this.log.error(`reload: ${p}`);
-    this.target = loaded.target;
+    // The kept arpings end (by PID) with the old configuration (its VIPs,
+    // its interval); the next sample starts those it needs.
+    const arpWatches = this.target.arpWatches;
+    void stopArpWatches(arpWatches);
+    this.target = { ...loaded.target, arpWatches };
     this.resolvedAt = 0;
     this.log.info(`reloaded: ${this.describeTarget()}`);
   }
@@ -366,7 +371,8 @@ export class Watcher {
   /** The loop, until SIGTERM (or SIGINT). Returns the exit code. */
   async run(): Promise<number> {
     const loaded = this.load();
-    this.target = loaded.target;
+    // Only the long-running watcher keeps an arping per held VIP (--once probes once).
+    this.target = { ...loaded.target, arpWatches: new Map() };
     for (const p of loaded.problems) this.log.error(p);
     const onTerm = () => this.stop();
     const onHup = () => {
@@ -426,6 +432,7 @@ export class Watcher {
       await Promise.all(pending.map((c) => c.done));
     }
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await stopArpWatches(this.target.arpWatches);
     this.writeMetricsFile();
     this.log.info('stopped (SIGTERM)');
   }
