@@ -54,12 +54,37 @@ node master2
 crm no
 `;
 
-/** utime, stime, cutime, cstime (ticks) of /proc/PID/stat. */
-function cpuTicks(pid: number): { self: number; children: number } {
+/** utime+stime and cutime+cstime (ticks) of /proc/PID/stat. */
+function statTicks(pid: number): { self: number; reaped: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after the command: state is 3 (index 0), utime 14 (index 11).
-  return { self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+  return { self: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
+}
+
+/**
+ * The watcher's CPU, and its children's: those it reaped (cutime+cstime)
+ * plus those still running (the kept arpings live for minutes: their CPU
+ * reaches cutime only when they end).
+ */
+function cpuTicks(pid: number): { self: number; children: number } {
+  const own = statTicks(pid);
+  let live = 0;
+  const walk = (p: number) => {
+    let kids: string[] = [];
+    try {
+      kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch { /* gone */ }
+    for (const k of kids) {
+      try {
+        const t = statTicks(Number(k));
+        live += t.self + t.reaped;
+      } catch { /* gone */ }
+      walk(Number(k));
+    }
+  };
+  walk(pid);
+  return { self: own.self, children: own.reaped + live };
 }
 
 function memKiB(pid: number): { rss: number; hwm: number } {
@@ -151,7 +176,7 @@ try {
   if (!existsSync(OUT)) {
     writeFileSync(OUT, '# ha-agent watch: cost (bench/watch-cost.ts)\n\n'
       + 'One watcher at the given interval in a private-root node (stock heartbeat running, group held: IPaddr + a shell init script, no DRBD).\n'
-      + 'CPU: the watcher\'s utime+stime and its reaped children\'s cutime+cstime, per sample and as % of one core. RSS: VmRSS median of 10 s samples, VmHWM at the end. load: 1-min load average at the end (the machine is shared).\n\n'
+      + 'CPU: the watcher\'s utime+stime and its children\'s (reaped: cutime+cstime; still running, e.g. the kept arpings: their own utime+stime), per sample and as % of one core. RSS: VmRSS median of 10 s samples, VmHWM at the end. load: 1-min load average at the end (the machine is shared).\n\n'
       + '| date (UTC) | label | commit | minutes | peer | watcher ms/sample | children ms/sample | % of a core | RSS MiB | HWM MiB | load |\n'
       + '|---|---|---|---|---|---|---|---|---|---|---|\n');
   }

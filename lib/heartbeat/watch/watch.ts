@@ -211,6 +211,7 @@ export class Watcher {
         callTimeoutMs: this.options.callTimeout * 1000,
         inProcess: this.inProcess,
         intervalMs: this.options.interval * 1000,
+        clStatusMemo: { at: 0, pid: -1 },
         heartbeatLog: previous?.heartbeatLog && previous.heartbeatLog.path === (lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value) && previous.heartbeatLog.peer === peerName
           ? previous.heartbeatLog
           : new LogFollower(lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value, peerName),
