@@ -14,7 +14,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { cliOptions } from './lib/args.ts';
-import { Sandbox, ip, netnsAdd, netnsDelete } from '../test/rig/sandbox.ts';
+import { Sandbox, netnsDelete } from '../test/rig/sandbox.ts';
+import { FLAG_SCRIPT, childOf, lanPair } from '../test/rig/watch-node.ts';
 
 const { ROOT, argv, opt } = cliOptions();
 const MINUTES = Number(opt('--minutes', '10'));
@@ -33,14 +34,6 @@ const VIP = `${NET}.10`;
 const PEER = `${NET}.2`;
 const CLK_TCK = Number((await execa('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
 
-const flagScript = `#!/bin/sh
-flag=/run/flag.$1
-case "$2" in
-  start) touch "$flag" ;;
-  stop) rm -f "$flag" ;;
-  status) if [ -e "$flag" ]; then echo "flag $1 is running"; else echo "flag $1 is not running"; exit 3; fi ;;
-esac
-`;
 const HA_CF = `logfile /var/log/ha-log
 logfacility none
 keepalive 1
@@ -107,13 +100,7 @@ let node: Sandbox | undefined;
 let watcherPid = 0;
 let launcher: ReturnType<typeof spawn> | undefined;
 try {
-  await netnsAdd(ns);
-  await netnsAdd(peerNs);
-  await execa('ip', ['link', 'add', 'eth1', 'netns', ns, 'type', 'veth', 'peer', 'name', 'eth1p', 'netns', peerNs]);
-  await ip(['addr', 'add', `${NET}.1/24`, 'dev', 'eth1'], ns);
-  await ip(['link', 'set', 'eth1', 'up'], ns);
-  await ip(['addr', 'add', `${PEER}/24`, 'dev', 'eth1p'], peerNs);
-  await ip(['link', 'set', 'eth1p', 'up'], peerNs);
+  await lanPair(ns, peerNs, NET);
   node = await Sandbox.start({
     name: `wc-${id}`,
     hostname: 'master1',
@@ -123,7 +110,7 @@ try {
       'ha.d/ha.cf': HA_CF,
       'ha.d/authkeys': { content: 'auth 1\n1 sha1 47e9336850f1db6fa58bc470bc9b7810eb397f04\n', mode: 0o600 },
       'ha.d/haresources': `master1 IPaddr::${VIP}/24/eth1 flag::a\n`,
-      'init.d/flag': { content: flagScript, mode: 0o755 },
+      'init.d/flag': { content: FLAG_SCRIPT, mode: 0o755 },
       hosts: `127.0.0.1 localhost\n${NET}.1 master1\n${PEER_PROBED ? `${PEER} master2\n` : ''}`,
     },
   });
@@ -135,13 +122,7 @@ try {
 
   launcher = spawn('nsenter', [...node.nsenterArgs(), '--', '/usr/bin/env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
     '/etc/ha.d/resource.d/ha-agent', 'watch', '--interval', String(INTERVAL), '--metrics-file', '/var/log/ha.prom'], { stdio: 'ignore' });
-  await until('the watcher process', () => {
-    try {
-      const kids = readFileSync(`/proc/${launcher!.pid}/task/${launcher!.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      if (kids.length) watcherPid = Number(kids[0]);
-    } catch { /* not yet */ }
-    return watcherPid > 0;
-  });
+  await until('the watcher process', () => (watcherPid = childOf(launcher!.pid!)) > 0);
   await sleep(WARMUP_S * 1000);
   const t0 = performance.now();
   const c0 = cpuTicks(watcherPid);

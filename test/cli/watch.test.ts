@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { Sandbox, ip, netnsAdd, netnsDelete } from '../rig/sandbox.ts';
 import { startMta, type Mta } from '../rig/mta.ts';
+import { FLAG_SCRIPT, childOf, lanPair } from '../rig/watch-node.ts';
 
 // A real `ha-agent watch` in a private-root node (master1) where the stock
 // heartbeat daemon runs and takes the group; master2 is declared but never
@@ -28,14 +29,6 @@ const PROM_PORT = 9090;
 const work = mkdtempSync(join(tmpdir(), `watch-cli-${id}-`));
 chmodSync(work, 0o755);
 
-const flagScript = `#!/bin/sh
-flag=/run/flag.$1
-case "$2" in
-  start) touch "$flag" ;;
-  stop) rm -f "$flag" ;;
-  status) if [ -e "$flag" ]; then echo "flag $1 is running"; else echo "flag $1 is not running"; exit 3; fi ;;
-esac
-`;
 const HA_CF = `logfile /var/log/ha-log
 debugfile /var/log/ha-debug
 logfacility none
@@ -72,13 +65,7 @@ async function until(what: string, test: () => boolean | Promise<boolean>, timeo
 const alertLine = (code: string, state: string) => new RegExp(`Node 'master1' is now '${code} \\w+ ${state}: `);
 
 t.before(async () => {
-  await netnsAdd(ns);
-  await netnsAdd(peerNs);
-  await execa('ip', ['link', 'add', 'eth1', 'netns', ns, 'type', 'veth', 'peer', 'name', 'eth1p', 'netns', peerNs]);
-  await ip(['addr', 'add', `${NET}.1/24`, 'dev', 'eth1'], ns);
-  await ip(['link', 'set', 'eth1', 'up'], ns);
-  await ip(['addr', 'add', `${PEER}/24`, 'dev', 'eth1p'], peerNs);
-  await ip(['link', 'set', 'eth1p', 'up'], peerNs);
+  await lanPair(ns, peerNs, NET);
   mta = startMta(join(work, 'mta'));
   const hook = join(work, 'alert_file.sh');
   copyFileSync('/usr/share/pacemaker/alerts/alert_file.sh.sample', hook);
@@ -94,7 +81,7 @@ t.before(async () => {
       'ha.d/alert_file.sh': { content: readFileSync(hook, 'utf8'), mode: 0o755 },
       'ha.d/failing.sh': { content: '#!/bin/sh\necho "pager gateway refused" >&2\nexit 3\n', mode: 0o755 },
       'ha.d/hang.sh': { content: '#!/bin/sh\nsleep 60\n', mode: 0o755 },
-      'init.d/flag': { content: flagScript, mode: 0o755 },
+      'init.d/flag': { content: FLAG_SCRIPT, mode: 0o755 },
       hosts: `127.0.0.1 localhost\n${NET}.1 master1\n${PEER} master2\n`,
     },
     binds: [{ host: mta.dir, inner: mta.dir }],
@@ -165,13 +152,7 @@ t.test('a long-running watcher: every alert raised once and cleared once, on eve
   watcher.stderr!.on('data', (c: Buffer) => { stdout += c.toString(); });
   watcherExit = new Promise((resolve) => watcher!.once('exit', (code) => resolve(code)));
   // nsenter forks into the PID namespace: the watcher is its child.
-  await until('the watcher process', () => {
-    try {
-      const kids = readFileSync(`/proc/${watcher!.pid}/task/${watcher!.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      if (kids.length) watcherPid = Number(kids[0]);
-    } catch { /* not yet */ }
-    return watcherPid > 0;
-  });
+  await until('the watcher process', () => (watcherPid = childOf(watcher!.pid!)) > 0);
 
   await t.test('split brain: heartbeat calls master2 dead, its address answers on the LAN', async (t) => {
     await until('HA702 raised in the alert file', () => alertLine('HA702', 'raised').test(alerts()));
