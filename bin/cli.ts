@@ -221,6 +221,22 @@ held as asked), 2 usage error.`,
     .addOption(new Option('--location-score <score>', 'score of each group\'s preference for its haresources node').argParser(score).default(DEFAULT_LOCATION_SCORE))
     .action(crmConfigAction);
 
+  // ---- timeline (issue 23): lib/heartbeat/timeline/, loaded only when this command runs.
+  program
+    .command('timeline')
+    .description('rebuild what happened from the nodes\' heartbeat logs (ha-log, ha-debug, syslog; .gz and rotated sets): each incident\'s trigger, heartbeat\'s decisions, every ResourceManager call with its duration, the agents\' steps and refusals, the outcome and the service gap')
+    .argument('<logfile...>', '[NODE=]LOGFILE: one node\'s log (NODE= when the file does not say which node wrote it)')
+    .option('--since <time>', 'only lines from then on (YYYY-MM-DD HH:MM[:SS], local time)')
+    .option('--until <time>', 'only lines up to then')
+    .option('--offset <node=ms>', 'that node\'s clock minus the first node\'s, in ms (repeatable); default: estimated from paired messages', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--json', 'print one JSON object (README: ha-agent timeline --json)')
+    .option('--html <file>', 'also write a self-contained page: a swimlane per node and resource, incidents marked, the log lines behind each bar')
+    .action(async (files: string[], options: { since?: string; until?: string; offset?: string[]; json?: boolean; html?: string }) => {
+      const { timelineCommand } = await import('../lib/heartbeat/timeline/command.ts');
+      throw new ExitWith(await timelineCommand(files, options, { out: writeStdout, err: writeStderr }));
+    });
+  // ---- end timeline
+
   return program;
 }
 
