@@ -42,14 +42,18 @@ const ONE_WAY_MS = 1000;
  * each bound by a second.
  */
 export function estimateOffset(ref: Event[], node: Event[], nodeName: string, refName: string): ClockOffset {
+  // Real bounds (causality) and, for one direction only, bounds that assume delivery within ONE_WAY_MS.
   let lower = -Infinity;
   let upper = Infinity;
+  let lowerAssumed = -Infinity;
+  let upperAssumed = Infinity;
   let pairs = 0;
-  const sends = (events: Event[]) => events.flatMap((e) => (e.pairs ?? []).filter((p) => p.side === 'send').map((p) => ({ key: p.key, t: e.t, coarse: e.coarse })));
-  const recvs = (events: Event[], sender: string) => events.flatMap((e) => (e.pairs ?? []).filter((p) => p.side === 'recv' && (p.sender === undefined || p.sender === sender)).map((p) => ({ key: p.key, t: e.t, coarse: e.coarse })));
-  const match = (from: ReturnType<typeof sends>, to: ReturnType<typeof recvs>, bound: (s: (typeof from)[number], r: (typeof to)[number]) => void) => {
+  type Mark = { key: string; t: number; coarse: boolean };
+  const sends = (events: Event[]): Mark[] => events.flatMap((e) => (e.pairs ?? []).filter((p) => p.side === 'send').map((p) => ({ key: p.key, t: e.t, coarse: e.coarse })));
+  const recvs = (events: Event[], sender: string): Mark[] => events.flatMap((e) => (e.pairs ?? []).filter((p) => p.side === 'recv' && (p.sender === undefined || p.sender === sender)).map((p) => ({ key: p.key, t: e.t, coarse: e.coarse })));
+  const match = (from: Mark[], to: Mark[], bound: (s: Mark, r: Mark) => void) => {
     for (const r of to) {
-      let best: (typeof from)[number] | undefined;
+      let best: Mark | undefined;
       for (const s of from) if (s.key === r.key && (!best || Math.abs(r.t - s.t) < Math.abs(r.t - best.t))) best = s;
       // Ten minutes: beyond that it is another occasion of the same message.
       if (best && Math.abs(r.t - best.t) <= 600_000) {
@@ -58,18 +62,28 @@ export function estimateOffset(ref: Event[], node: Event[], nodeName: string, re
       }
     }
   };
-  match(sends(ref), recvs(node, refName), (s, r) => { upper = Math.min(upper, r.t - s.t + RES(r.coarse)); });
-  match(sends(node), recvs(ref, nodeName), (s, r) => { lower = Math.max(lower, s.t - r.t - RES(r.coarse)); });
+  // ref → node: node's clock reads the receipt at r.t; off = r − s − delivery.
+  match(sends(ref), recvs(node, refName), (s, r) => {
+    upper = Math.min(upper, r.t - s.t + RES(r.coarse));
+    lowerAssumed = Math.max(lowerAssumed, r.t - s.t - RES(s.coarse) - ONE_WAY_MS);
+  });
+  // node → ref: off = s − r + delivery.
+  match(sends(node), recvs(ref, nodeName), (s, r) => {
+    lower = Math.max(lower, s.t - r.t - RES(r.coarse));
+    upperAssumed = Math.min(upperAssumed, s.t - r.t + RES(s.coarse) + ONE_WAY_MS);
+  });
   const base = { node: nodeName, pairs };
   if (!pairs) return { ...base, ms: 0, source: 'none', note: `no paired messages between ${refName} and ${nodeName}: their clocks are taken as they are (give --offset ${nodeName}=±MS if you know better)` };
-  if (lower > upper) {
-    const ms = Math.round((lower + upper) / 2);
-    return { ...base, ms, uncertaintyMs: Math.round((lower - upper) / 2), source: 'estimated', note: `uncertain: the paired messages disagree (${fmtMs(upper)} .. ${fmtMs(lower)}; a clock stepped during the logs?)` };
+  const oneWay = lower === -Infinity || upper === Infinity;
+  const lo = lower === -Infinity ? lowerAssumed : lower;
+  const hi = upper === Infinity ? upperAssumed : upper;
+  if (lo > hi) {
+    return { ...base, ms: Math.round((lo + hi) / 2), uncertaintyMs: Math.round((lo - hi) / 2), source: 'estimated', note: `uncertain: the paired messages disagree (${fmtMs(hi)} .. ${fmtMs(lo)}; a clock stepped during the logs?)` };
   }
-  if (lower === -Infinity) return { ...base, ms: Math.round(upper - ONE_WAY_MS / 2), uncertaintyMs: ONE_WAY_MS / 2, source: 'estimated', note: `uncertain: messages one way only (${refName} → ${nodeName}), assumed delivered within ${ONE_WAY_MS} ms` };
-  if (upper === Infinity) return { ...base, ms: Math.round(lower + ONE_WAY_MS / 2), uncertaintyMs: ONE_WAY_MS / 2, source: 'estimated', note: `uncertain: messages one way only (${nodeName} → ${refName}), assumed delivered within ${ONE_WAY_MS} ms` };
-  const unc = Math.round((upper - lower) / 2);
-  return { ...base, ms: Math.round((lower + upper) / 2), uncertaintyMs: unc, source: 'estimated', note: `from ${pairs} paired message(s)${unc >= 1000 ? ' (heartbeat stamps its lines to the second: no closer than that)' : ''}` };
+  const unc = Math.round((hi - lo) / 2);
+  const ms = Math.round((lo + hi) / 2);
+  if (oneWay) return { ...base, ms, uncertaintyMs: unc, source: 'estimated', note: `uncertain: messages one way only (${lower === -Infinity ? `${refName} → ${nodeName}` : `${nodeName} → ${refName}`}), assumed delivered within ${ONE_WAY_MS} ms` };
+  return { ...base, ms, uncertaintyMs: unc, source: 'estimated', note: `from ${pairs} paired message(s)${unc >= 1000 ? ' (heartbeat stamps its lines to the second: no closer than that)' : ''}` };
 }
 
 const fmtMs = (ms: number) => `${ms >= 0 ? '+' : ''}${ms} ms`;
@@ -328,7 +342,14 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
     if (!m) continue;
     if (m.kind === 'trigger') {
       const subject = m.peer ?? e.node;
-      const follows = cur && e.t - cur.last < IDLE_MS && (!cur.settled || !(m.trigger === 'start' || (m.trigger === 'shutdown' && !m.peer) || m.trigger === 'partition' || ((m.trigger === 'node-dead' || m.trigger === 'link-dead') && !(subject === cur.trigger.subject && ['shutdown', 'link-dead', 'node-dead', 'partition'].includes(cur.trigger.kind)))));
+      // The other node declaring a node dead after that node shut down belongs to its shutdown, even when the node is already starting again.
+      const shutdownOf = (m.trigger === 'node-dead' || m.trigger === 'link-dead') ? incidents.slice(-2).reverse().find((i) => i !== cur && i.trigger.kind === 'shutdown' && i.trigger.subject === subject && e.t - i.last < IDLE_MS) : undefined;
+      if (shutdownOf) {
+        shutdownOf.decisions.push(ref(e));
+        shutdownOf.last = shutdownOf.end = e.t;
+        continue;
+      }
+      const follows = !!cur && e.t - cur.last < IDLE_MS && followsFrom(cur, m.trigger, subject, e.node, !!m.peer);
       if (!follows) {
         cur = { id: incidents.length + 1, start: e.t, end: e.t, trigger: { kind: m.trigger, node: e.node, subject, t: e.t, coarse: e.coarse, text: e.text }, decisions: [], calls: [], steps: [], refusals: [], outcome: [], notes: [], settled: false, last: e.t };
         incidents.push(cur);
@@ -433,3 +454,23 @@ function laneOrder(resource: string, lanes: Lane[]): number {
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a trigger is part of the incident under way rather than a new one. */
+function followsFrom(cur: { trigger: Incident['trigger']; settled: boolean }, kind: TriggerKind, subject: string, node: string, fromPeer: boolean): boolean {
+  const k = cur.trigger.kind;
+  switch (kind) {
+    // Consequences: the other node hears of it, asks for standby, sees it back.
+    case 'standby':
+    case 'node-back':
+      return true;
+    case 'shutdown':
+      return fromPeer || (k === 'shutdown' && !cur.settled);
+    case 'start':
+      return k === 'start' && !cur.settled;
+    case 'node-dead':
+    case 'link-dead':
+      return ['shutdown', 'link-dead', 'node-dead', 'partition'].includes(k) && (subject === cur.trigger.subject || node === cur.trigger.subject);
+    case 'partition':
+      return k === 'partition' && !cur.settled;
+  }
+}

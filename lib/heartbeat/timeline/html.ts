@@ -18,8 +18,8 @@ h1{font-size:18px;margin:0 0 4px}
 .legend{display:flex;gap:14px;margin:8px 0 10px;flex-wrap:wrap}
 .legend span{display:inline-flex;align-items:center;gap:5px}
 .legend i{display:inline-block;width:22px;height:10px;border-radius:2px}
-.chart{position:relative;border:1px solid #d0d7de;border-radius:4px;padding:22px 8px 6px 0}
-.axis{position:absolute;left:var(--label);right:8px;top:0;height:20px;font-size:11px;color:#57606a}
+.chart{position:relative;border:1px solid #d0d7de;border-radius:4px;padding:22px 8px 22px 0}
+.axis{position:absolute;left:var(--label);right:8px;bottom:0;height:20px;font-size:11px;color:#57606a}
 .tick{position:absolute;top:3px;transform:translateX(-50%);white-space:nowrap}
 .lanes{position:relative}
 .lane{display:flex;align-items:center;height:24px;border-top:1px solid #eef1f4}
@@ -30,9 +30,9 @@ h1{font-size:18px;margin:0 0 4px}
 .bar{position:absolute;top:0;height:16px;min-width:2px;border-radius:2px;cursor:pointer}
 .bar:hover,.bar.sel{outline:2px solid #0969da;outline-offset:1px;z-index:2}
 .state-held{background:#2da44e}
-.state-starting{background:#54aeff}
-.state-stopping{background:#fb8f44}
-.state-refused{background:#cf222e}
+.state-starting{background:#54aeff;z-index:1}
+.state-stopping{background:#fb8f44;z-index:1}
+.state-refused{background:#cf222e;z-index:1}
 .state-unknown{background:repeating-linear-gradient(45deg,#afb8c1 0 4px,#eaeef2 4px 8px)}
 .incident{position:absolute;top:-22px;bottom:0;border-left:2px dashed #8250df;background:rgba(130,80,223,.07);pointer-events:none}
 .incident span{position:absolute;top:2px;left:3px;font-size:11px;color:#8250df;font-weight:600;white-space:nowrap;background:#fff;padding:0 2px}
