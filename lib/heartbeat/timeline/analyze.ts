@@ -22,8 +22,10 @@ export function toEvent(line: LogLine): Event | undefined {
 
 export interface ClockOffset {
   node: string;
-  /** This node's clock minus the reference node's, ms: subtracted from its stamps. */
+  /** This node's clock minus the reference node's, ms (estimated or given). */
   ms: number;
+  /** What is subtracted from its stamps: 0 when the estimate is within its own uncertainty. */
+  appliedMs: number;
   /** Half the width of what the paired messages allow (undefined: not estimated). */
   uncertaintyMs?: number;
   source: 'reference' | 'given' | 'estimated' | 'none';
@@ -42,6 +44,11 @@ const ONE_WAY_MS = 1000;
  * each bound by a second.
  */
 export function estimateOffset(ref: Event[], node: Event[], nodeName: string, refName: string): ClockOffset {
+  const o = estimateRaw(ref, node, nodeName, refName);
+  return { ...o, appliedMs: o.ms };
+}
+
+function estimateRaw(ref: Event[], node: Event[], nodeName: string, refName: string): Omit<ClockOffset, 'appliedMs'> {
   // Real bounds (causality) and, for one direction only, bounds that assume delivery within ONE_WAY_MS.
   let lower = -Infinity;
   let upper = Infinity;
@@ -309,14 +316,19 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
   const refName = nodes[0];
   for (const node of nodes) {
     const given = options.offsets?.[node];
-    if (given !== undefined) offsets.push({ node, ms: given, source: 'given', pairs: 0, note: 'given with --offset' });
-    else if (node === refName) offsets.push({ node, ms: 0, source: 'reference', pairs: 0, note: 'the reference clock' });
-    else offsets.push(estimateOffset(byNode.get(refName!)!, byNode.get(node)!, node, refName!));
+    if (given !== undefined) offsets.push({ node, ms: given, appliedMs: given, source: 'given', pairs: 0, note: 'given with --offset' });
+    else if (node === refName) offsets.push({ node, ms: 0, appliedMs: 0, source: 'reference', pairs: 0, note: 'the reference clock' });
+    else {
+      const o = estimateOffset(byNode.get(refName!)!, byNode.get(node)!, node, refName!);
+      // An estimate no bigger than its uncertainty could as well be 0: the stamps stay as written.
+      if (o.uncertaintyMs !== undefined && Math.abs(o.ms) <= o.uncertaintyMs) offsets.push({ ...o, appliedMs: 0, note: `${o.note}; within its uncertainty, so times are left as written` });
+      else offsets.push(o);
+    }
   }
   // Every node in the reference clock; then the --since/--until window.
   const shifted = new Map<string, Event[]>();
   for (const node of nodes) {
-    const off = offsets.find((o) => o.node === node)!.ms;
+    const off = offsets.find((o) => o.node === node)!.appliedMs;
     const list = byNode.get(node)!.map((e) => (off ? { ...e, t: e.t - off } : e)).filter((e) => (options.since === undefined || e.t >= options.since) && (options.until === undefined || e.t <= options.until));
     shifted.set(node, list);
   }

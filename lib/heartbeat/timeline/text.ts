@@ -77,7 +77,7 @@ export function renderText(a: Analysis, problems: readonly string[] = []): strin
     out.push(`${a.nodes.length} node(s): ${a.nodes.join(', ')}; ${dateOf(a.range.from)} ${clockOf(a.range.from, true).trim()} .. ${dateOf(a.range.to)} ${clockOf(a.range.to, true).trim()}; ${a.incidents.length} incident(s)`);
     for (const o of a.offsets) {
       if (o.source === 'reference' && a.nodes.length > 1) out.push(`clock: ${o.node} is the reference`);
-      else if (o.source !== 'reference') out.push(`clock: ${o.node} ${o.ms >= 0 ? '+' : ''}${o.ms} ms${o.uncertaintyMs !== undefined ? ` ±${o.uncertaintyMs} ms` : ''} against ${a.nodes[0]} (${o.note}); its times below are in ${a.nodes[0]}'s clock`);
+      else if (o.source !== 'reference') out.push(`clock: ${o.node} ${o.ms >= 0 ? '+' : ''}${o.ms} ms${o.uncertaintyMs !== undefined ? ` ±${o.uncertaintyMs} ms` : ''} against ${a.nodes[0]} (${o.note})${o.appliedMs ? `; its times below are in ${a.nodes[0]}'s clock` : ''}`);
     }
     out.push(`resolution: heartbeat's own lines to the second (shown without .mmm); ResourceManager and agents: ${a.resolution.fineLines} line(s) to the ms, ${a.resolution.coarseLines} to the second`);
     if (a.resolution.hint) out.push(`hint: ${a.resolution.hint}`);
