@@ -9,13 +9,13 @@
 // heartbeat / each script / client.
 // Usage (from run.sh): bun bench/cluster-phase.ts --tmp DIR --agents DIR --out FILE [--quick] [--no-failover]
 import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { measureFloor, noopResourceDir } from './floor.ts';
 import { stats } from './lib/measure.ts';
 import { phaseArgs } from './lib/args.ts';
 import { makeStockResourceDir } from './lib/stock.ts';
 import { SIDES, noteKey, type PhaseResult, type Row, type Side } from './lib/types.ts';
-import { RESOURCE_SCRIPTS, resourcePhases, splitScenario, type ScenarioSplit } from '../test/rig/timeline.ts';
+import { RESOURCE_SCRIPTS, resourcePhases, splitScenario, writeTimelinePage, type ScenarioSplit } from '../test/rig/timeline.ts';
 
 const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 // Slow rows, few samples: each failover cycle is graceful failover, failback,
@@ -95,12 +95,18 @@ async function main() {
     failed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
     result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
   };
-  const split = (side: Side, scenario: string, cluster: ClusterT, trigger: number, write: Parameters<typeof splitScenario>[2]) => {
+  const split = async (side: Side, scenario: string, cluster: ClusterT, trigger: number, write: Parameters<typeof splitScenario>[2]) => {
     try {
       const { phases: _phases, ...rest } = splitScenario(cluster.timelineLines(), trigger, write, cluster.connectTimes);
       ((result.splits![scenario] ??= {})[side] ??= []).push(rest);
     } catch (error) {
       result.notes.push(`${side}: timeline of ${scenario}: ${(error as Error).message}`);
+    }
+    // One page per scenario and side (the last cycle's), `ha-agent timeline --html` over the window: next to the phase's JSON.
+    try {
+      await writeTimelinePage(cluster.timelineInputs(), `${dirname(OUT)}/timeline-${side}-${scenario}.html`, { from: trigger - 5000, to: write.t + 2000, title: `bench: ${scenario}, ${side} agents` });
+    } catch (error) {
+      result.notes.push(`${side}: timeline page of ${scenario}: ${(error as Error).message}`);
     }
   };
 
@@ -221,7 +227,7 @@ async function main() {
             let w = await cluster.waitForWriteBy('master2', t, 120_000);
             samples.graceful[side].push(w.t - t);
             await cluster.waitForHolder('master2', 60_000);
-            split(side, 'graceful', cluster, t, w);
+            await split(side, 'graceful', cluster, t, w);
 
             await sleep(SETTLE_MS);
             t = Date.now();
@@ -229,14 +235,14 @@ async function main() {
             w = await cluster.waitForWriteBy('master1', t, 120_000);
             samples.failback[side].push(w.t - t);
             await cluster.waitForHolder('master1', 60_000);
-            split(side, 'failback', cluster, t, w);
+            await split(side, 'failback', cluster, t, w);
 
             await sleep(SETTLE_MS);
             t = Date.now();
             await cluster.crashNode('master1');
             w = await cluster.waitForWriteBy('master2', t, 120_000);
             samples.crash[side].push(w.t - t);
-            split(side, 'crash', cluster, t, w);
+            await split(side, 'crash', cluster, t, w);
 
             // master1 back (a rebooted node rejoining): auto_failback again.
             // The rejoin is its own row (issue 17: where we lost most).
@@ -246,7 +252,7 @@ async function main() {
             w = await cluster.waitForWriteBy('master1', t, 120_000);
             samples.rejoin[side].push(w.t - t);
             await cluster.waitForHolder('master1', 60_000);
-            split(side, 'rejoin', cluster, t, w);
+            await split(side, 'rejoin', cluster, t, w);
           } catch (error) {
             ffail(side, `failover cycle ${cycle + 1}`, error);
           }

@@ -170,3 +170,18 @@ export function clock(t: number, coarse = false): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${coarse ? '~  ' : p(d.getMilliseconds(), 3)}`;
 }
+
+/**
+ * `ha-agent timeline --html` over the rig's logs (the product's command, not
+ * a copy): the page of one window, for the demo and the bench. Returns the
+ * incidents' one-line summaries.
+ */
+export async function writeTimelinePage(inputs: string[], file: string, options: { from?: number; to?: number; title?: string } = {}): Promise<string[]> {
+  const { buildTimeline } = await import('../../lib/heartbeat/timeline/command.ts');
+  const { renderHtml } = await import('../../lib/heartbeat/timeline/html.ts');
+  const { incidentTitle, outcomeText, gapText } = await import('../../lib/heartbeat/timeline/text.ts');
+  const { writeFileSync } = await import('node:fs');
+  const r = await buildTimeline(inputs, { ...(options.from !== undefined ? { since: String(Math.floor(options.from)) } : {}), ...(options.to !== undefined ? { until: String(Math.ceil(options.to)) } : {}) });
+  writeFileSync(file, renderHtml(r.analysis, options.title));
+  return r.analysis.incidents.map((i) => `${incidentTitle(i)}: ${outcomeText(i)}${gapText(i) ? `; service gap ${gapText(i)}` : ''}`);
+}

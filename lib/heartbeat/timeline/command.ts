@@ -17,6 +17,7 @@ export class TimelineUsageError extends Error {}
 
 /** "2026-12-07 04:55", "2026-12-07T04:55:30", "2026/12/07_04:55:30", or epoch ms: local time. */
 export function parseWhen(text: string, flag: string): number {
+  if (/^\d{12,}$/.test(text)) return Number(text);
   const m = /^(\d{4})[-/](\d\d)[-/](\d\d)(?:[ T_](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?)?$/.exec(text.trim());
   if (m) {
     const [, y, mo, d, h, mi, s, ms] = m;

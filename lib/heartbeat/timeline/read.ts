@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { toEvent, type Event } from './analyze.ts';
+import { classify, pairMarks } from './classify.ts';
 import { parseLine, stampTime, YearTracker, type ParsedLine } from './parse.ts';
 
 export interface InputSpec {
@@ -156,8 +157,8 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
               else peers.add(peer);
             }
           }
-          // Keep only lines that mean something; toEvent decides on the parsed text (the node is set later).
-          if (keepable(p)) {
+          // Keep only lines that mean something (the node, known at the end, only refines the pairs).
+          if (keepable(p) && (classify(p.prog, p.text) || (p.prog === 'heartbeat' && pairMarks(p.text, '').length))) {
             pending.push({ p, wrap, source: `${spec.path}:${report.lines}` });
             report.kept++;
           }
