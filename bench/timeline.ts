@@ -102,18 +102,20 @@ function generate(file: string, node: string, opts: { start: number; noiseMs: nu
 }
 
 /** GNU time: wall seconds and max RSS (KiB) of one run; its stdout. */
-function run(args: string[]): { wall: number; rssKiB: number; stdout: string } {
+function run(args: string[]): { wall: number; cpu: number; rssKiB: number; stdout: string } {
   let res: string;
   try {
-    res = execFileSync('/usr/bin/time', ['-f', 'TIME %e %M', '-o', `${tmp}/time.txt`, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30, encoding: 'utf8' });
+    res = execFileSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', '-o', `${tmp}/time.txt`, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30, encoding: 'utf8' });
   } catch (error) {
     res = (error as { stdout?: string }).stdout ?? '';
   }
-  const m = /TIME ([\d.]+) (\d+)/.exec(readFileSync(`${tmp}/time.txt`, 'utf8'))!;
-  return { wall: Number(m[1]), rssKiB: Number(m[2]), stdout: res };
+  const m = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(readFileSync(`${tmp}/time.txt`, 'utf8'))!;
+  return { wall: Number(m[1]), rssKiB: Number(m[2]), cpu: Number(m[3]) + Number(m[4]), stdout: res };
 }
 
 const results: string[] = [];
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadBefore = load();
 const when = new Date(2026, 10, 1).getTime();
 try {
   // A day of a busy pair: both nodes' ha-debug, a takeover every 30 min, a noise line every 2 s.
@@ -125,7 +127,7 @@ try {
   const dayRuns = [0, 1, 2].map(() => run(['timeline', ...day.map((d) => `${d.node}=${d.file}`)]));
   const dayBest = dayRuns.sort((a, b) => a.wall - b.wall)[1]!;
   const incidents = (dayRuns[0]!.stdout.match(/^incident \d+/gm) ?? []).length;
-  results.push(`| a day of a busy pair (2 × ha-debug, ${(day.reduce((a, d) => a + d.bytes, 0) / 2 ** 20).toFixed(1)} MiB, ${day.reduce((a, d) => a + d.lines, 0)} lines, ${day.reduce((a, d) => a + d.incidents, 0)} takeovers each side) → text | ≤ 1 s | ${dayBest.wall.toFixed(2)} s (median of 3) | ${(dayBest.rssKiB / 1024).toFixed(0)} MiB | ${incidents} incidents printed |`);
+  results.push(`| a day of a busy pair (2 × ha-debug, ${(day.reduce((a, d) => a + d.bytes, 0) / 2 ** 20).toFixed(1)} MiB, ${day.reduce((a, d) => a + d.lines, 0)} lines, ${day.reduce((a, d) => a + d.incidents, 0)} takeovers each side) → text | ≤ 1 s | ${dayBest.wall.toFixed(2)} s (median of 3; CPU ${dayBest.cpu.toFixed(2)} s) | ${(dayBest.rssKiB / 1024).toFixed(0)} MiB | ${incidents} incidents printed |`);
   process.stderr.write(`day: ${dayBest.wall} s, ${dayBest.rssKiB} KiB\n`);
 
   // 1 GiB of one node's ha-debug: mostly heartbeat's debug chatter, a takeover every 2 h.
@@ -135,7 +137,7 @@ try {
   process.stderr.write(`generated ${gen.bytes} bytes in ${(Date.now() - g0) / 1000} s\n`);
   const r = run(['timeline', '--json', big]);
   const json = JSON.parse(r.stdout || '{}') as { incidents?: unknown[] };
-  results.push(`| ${(gen.bytes / 2 ** 30).toFixed(2)} GiB of ha-debug (${gen.lines} lines, ${gen.incidents} takeovers, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB) streamed → --json | ≤ 30 s, ≤ 100 MiB RSS | ${r.wall.toFixed(1)} s (${((gen.bytes / 2 ** 20) / r.wall).toFixed(0)} MiB/s) | ${(r.rssKiB / 1024).toFixed(0)} MiB | ${json.incidents?.length ?? '?'} incidents |`);
+  results.push(`| ${(gen.bytes / 2 ** 30).toFixed(2)} GiB of ha-debug (${gen.lines} lines, ${gen.incidents} takeovers, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB) streamed → --json | ≤ 30 s, ≤ 100 MiB RSS | ${r.wall.toFixed(1)} s (${((gen.bytes / 2 ** 20) / r.wall).toFixed(0)} MiB/s; CPU ${r.cpu.toFixed(1)} s) | ${(r.rssKiB / 1024).toFixed(0)} MiB | ${json.incidents?.length ?? '?'} incidents |`);
   process.stderr.write(`big: ${r.wall} s, ${r.rssKiB} KiB\n`);
 } finally {
   if (!argv.includes('--keep')) rmSync(tmp, { recursive: true, force: true });
@@ -145,7 +147,9 @@ const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)
 const md = `# \`ha-agent timeline\` on large logs
 
 \`bun bench/timeline.ts\` (${new Date().toISOString().slice(0, 10)}; ${cpu}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} CPUs, shared with other jobs).
-The built executable (\`dist/resource.d/ha-agent\`, Bun-compiled) under GNU time (wall, max RSS).
+The built executable (\`dist/resource.d/ha-agent\`, Bun-compiled) under GNU time (wall, user+sys CPU, max RSS).
+Load average before / after: ${loadBefore} / ${load()} — on a loaded machine wall time is CPU time stretched by the
+other jobs; the CPU column is what the command itself cost.
 Logs generated in /tmp from the rig's real takeover lines (\`test/fixtures/heartbeat/timeline/ours-master2.ha-debug\`,
 re-stamped) between heartbeat's debug chatter, our agents' status debug lines and harc's lines. Targets are
 goals (issue 23), not asserts.

@@ -221,13 +221,13 @@ function buildCalls(events: Event[]): Call[] {
         open.delete(e.tag);
       }
     } else if (m?.kind === 'rc') {
-      const c = [...calls].reverse().find((x) => x.script === m.script);
+      const c = findLast(calls, (x) => x.script === m.script);
       if (c) {
         c.rc = m.rc;
         c.lines.push(ref(e));
       }
     } else if (m?.kind === 'step' || m?.kind === 'refusal') {
-      const c = [...open.values()].find((x) => x.script === m.script) ?? [...calls].reverse().find((x) => x.script === m.script && x.end !== undefined && x.end >= e.t);
+      const c = [...open.values()].find((x) => x.script === m.script) ?? findLast(calls, (x) => x.script === m.script && x.end !== undefined && x.end >= e.t, 8);
       if (c) {
         (m.kind === 'step' ? c.steps : c.refusals).push(ref(e));
         c.lines.push(ref(e));
@@ -380,7 +380,16 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
   }
 
   // Calls, steps and refusals into the incident they began in.
-  const incidentAt = (t: number) => [...incidents].reverse().find((i) => i.start <= t) ?? incidents[0];
+  const incidentAt = (t: number) => {
+    let lo = 0;
+    let hi = incidents.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (incidents[mid]!.start <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return incidents[lo];
+  };
   for (const list of calls.values()) {
     for (const c of list) {
       const inc = incidentAt(c.start);
@@ -421,12 +430,38 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
     }
   }
   const lanes = nodes.flatMap((n) => buildLanes(n, calls.get(n)!, lost.get(n)!, range.to + 1000));
-  lanes.sort((a, b) => a.node.localeCompare(b.node) || laneOrder(a.resource, lanes) - laneOrder(b.resource, lanes));
+  const order = new Map([...new Set(lanes.map((l) => l.resource))].map((r) => [r, laneOrder(r, lanes)]));
+  lanes.sort((a, b) => a.node.localeCompare(b.node) || order.get(a.resource)! - order.get(b.resource)!);
 
   // Outcome and service gap per incident.
   const resources = [...new Set(lanes.map((l) => l.resource))];
-  const up = (t: number) => nodes.some((n) => resources.length > 0 && resources.every((r) => { const l = lanes.find((x) => x.node === n && x.resource === r); return l && stateAt(l, t) === 'held'; }));
+  // Service up/down over time, swept once: up while some node holds every resource.
   const cuts = [...new Set(lanes.flatMap((l) => l.segments.flatMap((s) => [s.from, s.to])))].sort((a, b) => a - b);
+  const heldBy = new Map<string, Segment[]>();
+  for (const l of lanes) heldBy.set(`${l.node}\0${l.resource}`, l.segments.filter((s) => s.state === 'held').sort((x, y) => x.from - y.from));
+  const holds = (segs: Segment[] | undefined, t: number) => {
+    if (!segs) return false;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = segs[mid]!;
+      if (t < s.from) hi = mid - 1;
+      else if (t >= s.to) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
+  const up = (t: number) => resources.length > 0 && nodes.some((n) => resources.every((r) => holds(heldBy.get(`${n}\0${r}`), t)));
+  const upAt = cuts.map((c) => up(c));
+  const downs: { from: number; to?: number }[] = [];
+  for (let k = 1; k < cuts.length; k++) {
+    if (!upAt[k] && upAt[k - 1]) downs.push({ from: cuts[k]! });
+    else if (upAt[k] && !upAt[k - 1] && downs.length && downs.at(-1)!.to === undefined) downs.at(-1)!.to = cuts[k]!;
+  }
+  const boundaryCoarse = new Map<number, boolean>();
+  for (const l of lanes) for (const s of l.segments) for (const t of [s.from, s.to]) if (!boundaryCoarse.has(t)) boundaryCoarse.set(t, s.coarse);
+  const lostFrom = new Set([...lost.values()].flat().map((l) => l.from));
   for (const inc of incidents) {
     const at = inc.end + 1;
     inc.outcome = resources.map((r) => {
@@ -434,24 +469,17 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
       return { resource: r, holders: here.filter((l) => stateAt(l, at) === 'held').map((l) => l.node), unknown: here.filter((l) => stateAt(l, at) === 'unknown').map((l) => l.node) };
     });
     for (const o of inc.outcome) if (o.holders.length > 1) inc.notes.push(`${o.resource} held by ${o.holders.join(' and ')} at once`);
-    // The gap: the last moment the service was up before or in the incident to the first after it went down.
+    // The gap: the service going down after the previous incident and up again (or not) by this one's end.
     const prev = incidents[inc.id - 2];
-    const inside = cuts.filter((c) => c > (prev ? prev.end : -Infinity) && c <= inc.end + 1);
-    let down: number | undefined;
-    let back: number | undefined;
-    for (const c of inside) {
-      if (down === undefined && !up(c) && up(c - 1)) down = c;
-      else if (down !== undefined && back === undefined && up(c)) back = c;
-    }
-    if (down !== undefined) {
-      const segAt = (t: number) => lanes.flatMap((l) => l.segments).find((s) => s.from === t || s.to === t);
-      const coarseGap = !!segAt(down)?.coarse || (back !== undefined && !!segAt(back)?.coarse);
-      const lostCut = [...lost.values()].flat().some((l) => Math.abs(l.from - down!) < 1);
+    const d = downs.find((x) => x.from > (prev ? prev.end : -Infinity) && x.from <= inc.end + 1);
+    if (d) {
+      const back = d.to !== undefined && d.to <= inc.end + 1 ? d.to : undefined;
+      const fromLost = lostFrom.has(d.from);
       inc.gap = {
-        from: down,
-        ...(back !== undefined ? { to: back, ms: back - down } : {}),
-        coarse: coarseGap,
-        note: back === undefined ? 'service not restored by the end of the incident' : lostCut ? 'from the dead node\'s last log line (it failed some time after that) to the last start on the new holder' : 'from the first stop to the last start of the group',
+        from: d.from,
+        ...(back !== undefined ? { to: back, ms: back - d.from } : {}),
+        coarse: fromLost || !!boundaryCoarse.get(d.from) || (back !== undefined && !!boundaryCoarse.get(back)),
+        note: back === undefined ? 'service not restored by the end of the incident' : fromLost ? 'from the dead node\'s last log line (it failed some time after that) to the last start on the new holder' : 'from the first stop to the last start of the group',
       };
     }
   }
@@ -485,4 +513,10 @@ function followsFrom(cur: { trigger: Incident['trigger']; settled: boolean }, ki
     case 'partition':
       return k === 'partition' && !cur.settled;
   }
+}
+
+/** The last element matching, looking back at most `depth` elements. */
+function findLast<T>(list: T[], pick: (x: T) => boolean, depth = Infinity): T | undefined {
+  for (let i = list.length - 1; i >= 0 && list.length - i <= depth; i--) if (pick(list[i]!)) return list[i];
+  return undefined;
 }

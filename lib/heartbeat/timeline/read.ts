@@ -133,37 +133,37 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
         input.on('error', reject);
       });
       const rl = createInterface({ input, crlfDelay: Infinity });
-      const lines = (async () => {
-        for await (const line of rl) {
-          report.lines++;
-          const r = parseLine(line);
-          if (!r.ok) {
-            if (line.includes('\0')) binaryLines++;
-            else if (r.truncated) {
-              truncated++;
-              firstTruncated ||= report.lines;
-            }
-            continue;
+      // 'line' events, handled as they come: nothing queues up behind a slow consumer (1 GiB stays a stream).
+      const lines = new Promise<void>((done) => rl.on('close', done));
+      rl.on('line', (line) => {
+        report.lines++;
+        const r = parseLine(line);
+        if (!r.ok) {
+          if (line.includes('\0')) binaryLines++;
+          else if (r.truncated) {
+            truncated++;
+            firstTruncated ||= report.lines;
           }
-          report.logLines++;
-          const p = r.line;
-          const wrap = years.feed(p.stamp);
-          if (p.host) hosts.set(p.host, (hosts.get(p.host) ?? 0) + 1);
-          if (p.prog === 'heartbeat') {
-            const m = PEER.exec(p.text);
-            if (m) {
-              const peer = m.slice(1).find((x) => x !== undefined)!;
-              if (/^Link /.test(p.text) && / up\.?$/.test(p.text)) selfLinks.add(peer);
-              else peers.add(peer);
-            }
-          }
-          // Keep only lines that mean something (the node, known at the end, only refines the pairs).
-          if (keepable(p) && (classify(p.prog, p.text) || (p.prog === 'heartbeat' && pairMarks(p.text, '').length))) {
-            pending.push({ p, wrap, source: `${spec.path}:${report.lines}` });
-            report.kept++;
+          return;
+        }
+        report.logLines++;
+        const p = r.line;
+        const wrap = years.feed(p.stamp);
+        if (p.host) hosts.set(p.host, (hosts.get(p.host) ?? 0) + 1);
+        if (p.prog === 'heartbeat') {
+          const m = PEER.exec(p.text);
+          if (m) {
+            const peer = m.slice(1).find((x) => x !== undefined)!;
+            if (/^Link /.test(p.text) && / up\.?$/.test(p.text)) selfLinks.add(peer);
+            else peers.add(peer);
           }
         }
-      })();
+        // Keep only lines that mean something (the node, known at the end, only refines the pairs).
+        if (keepable(p) && (classify(p.prog, p.text) || (p.prog === 'heartbeat' && pairMarks(p.text, '').length))) {
+          pending.push({ p, wrap, source: `${spec.path}:${report.lines}` });
+          report.kept++;
+        }
+      });
       await Promise.race([lines, failure]);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
