@@ -8,7 +8,7 @@ import type { AgentDefinition } from '../lib/contract/agent.ts';
 import { runAgent } from '../lib/contract/dispatch.ts';
 import { run } from '../lib/system/exec.ts';
 import { hostName } from '../lib/system/host.ts';
-import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check.ts';
+import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check/index.ts';
 import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
 import { parseHaresources } from '../lib/heartbeat/haresources.ts';
 import { groupStatus, type GroupStatus } from '../lib/heartbeat/status.ts';
