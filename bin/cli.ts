@@ -103,8 +103,9 @@ async function checkAction(options: CheckCliOptions): Promise<void> {
   else {
     for (const f of report.findings) writeStdout(`${formatFinding(f)}\n`);
     const errors = report.findings.filter((f) => f.severity === 'error').length;
-    const warnings = report.findings.length - errors;
-    writeStdout(`${options.haDir}: ${errors} error(s), ${warnings} warning(s) for node ${(options.node ?? hostName()).toLowerCase()}${report.ok ? '' : '; heartbeat would fail or misbehave, see above'}\n`);
+    const warnings = report.findings.filter((f) => f.severity === 'warning').length;
+    const hints = report.findings.filter((f) => f.severity === 'info').length;
+    writeStdout(`${options.haDir}: ${errors} error(s), ${warnings} warning(s)${hints ? `, ${hints} hint(s)` : ''} for node ${(options.node ?? hostName()).toLowerCase()}${report.ok ? '' : '; heartbeat would fail or misbehave, see above'}\n`);
   }
   throw new ExitWith(report.ok ? EXIT.OK : EXIT.FINDINGS);
 }
