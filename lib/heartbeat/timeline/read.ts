@@ -5,6 +5,7 @@
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { toEvent, type Event } from './analyze.ts';
 import { classify, pairMarks } from './classify.ts';
@@ -93,7 +94,14 @@ const PEER = /(?:Link (\S+?):\S+ (?:up|dead)|Status update for node (\S+?):|node
  * year of syslog stamps carries over file boundaries. Lines that mean
  * nothing are dropped as they stream by.
  */
+/** A string of its own (not a slice sharing the memory of the chunk readline cut it from). */
+const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+/** Bun.gc when running under Bun (the shipped executable), else nothing. */
+const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
+
 export async function readSet(set: InputSpec[]): Promise<SourceResult> {
+  let sinceGc = 0;
   const years = new YearTracker();
   const pending: { p: ParsedLine; wrap: number; source: string }[] = [];
   const hosts = new Map<string, number>();
@@ -127,9 +135,13 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
     let binaryLines = 0;
     try {
       const raw = createReadStream(spec.path);
-      const input = isGzip(spec.path) ? raw.pipe(createGunzip()) : raw;
+      const source = isGzip(spec.path) ? raw.pipe(createGunzip()) : raw;
+      // Pulled chunk by chunk (paused mode): the file is read only as fast as its lines are handled,
+      // so a 1 GiB log never sits in memory behind the parser.
+      const input = Readable.from(source, { objectMode: false, highWaterMark: 1 << 20 });
       const failure = new Promise<never>((_, reject) => {
         raw.on('error', reject);
+        source.on('error', reject);
         input.on('error', reject);
       });
       const rl = createInterface({ input, crlfDelay: Infinity });
@@ -137,6 +149,12 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
       const lines = new Promise<void>((done) => rl.on('close', done));
       rl.on('line', (line) => {
         report.lines++;
+        // Bun's collector lets millions of dead line strings pile up; a full collection every
+        // 32 MiB read keeps a 1 GiB log within a few tens of MiB (bench/results/timeline.md).
+        if ((sinceGc += line.length + 1) > 32 << 20) {
+          sinceGc = 0;
+          collect?.(true);
+        }
         const r = parseLine(line);
         if (!r.ok) {
           if (line.includes('\0')) binaryLines++;
@@ -149,18 +167,24 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
         report.logLines++;
         const p = r.line;
         const wrap = years.feed(p.stamp);
-        if (p.host) hosts.set(p.host, (hosts.get(p.host) ?? 0) + 1);
+        if (p.host) {
+          const n = hosts.get(p.host);
+          if (n === undefined) hosts.set(own(p.host), 1);
+          else hosts.set(p.host, n + 1);
+        }
         if (p.prog === 'heartbeat') {
           const m = PEER.exec(p.text);
           if (m) {
             const peer = m.slice(1).find((x) => x !== undefined)!;
-            if (/^Link /.test(p.text) && / up\.?$/.test(p.text)) selfLinks.add(peer);
-            else peers.add(peer);
+            if (/^Link /.test(p.text) && / up\.?$/.test(p.text)) {
+              if (!selfLinks.has(peer)) selfLinks.add(own(peer));
+            } else if (!peers.has(peer)) peers.add(own(peer));
           }
         }
         // Keep only lines that mean something (the node, known at the end, only refines the pairs).
         if (keepable(p) && (classify(p.prog, p.text) || (p.prog === 'heartbeat' && pairMarks(p.text, '').length))) {
-          pending.push({ p, wrap, source: `${spec.path}:${report.lines}` });
+          // Fresh copies: a substring of a line keeps the whole chunk it was cut from alive.
+          pending.push({ p: { ...p, prog: own(p.prog), tag: own(p.tag), text: own(p.text), ...(p.host ? { host: own(p.host) } : {}) }, wrap, source: `${spec.path}:${report.lines}` });
           report.kept++;
         }
       });
