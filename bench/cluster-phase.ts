@@ -8,8 +8,8 @@
 // each resource's phase in takegroup/givegroup, and each failover split into
 // heartbeat / each script / client.
 // Usage (from run.sh): bun bench/cluster-phase.ts --tmp DIR --agents DIR --out FILE [--quick] [--no-failover]
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { measureFloor, noopResourceDir } from './floor.ts';
 import { stats } from './lib/measure.ts';
 import { phaseArgs } from './lib/args.ts';
@@ -26,6 +26,8 @@ const withFailover = !argv.includes('--no-failover');
 /** Pause before every failover trigger (not timed), the same for every side. */
 const SETTLE_MS = quick ? 1000 : 3000;
 const ID = opt('--id', `bn${process.pid}`)!;
+/** `ha-agent timeline --html` pages, one per failover scenario and side. */
+const PAGES = opt('--pages', `${ROOT}/bench/results/pages`)!;
 
 /** Per scenario and side: each sample's split (trigger → first write). */
 type Splits = Record<string, Partial<Record<Side, Omit<ScenarioSplit, 'phases'>[]>>>;
@@ -102,9 +104,11 @@ async function main() {
     } catch (error) {
       result.notes.push(`${side}: timeline of ${scenario}: ${(error as Error).message}`);
     }
-    // One page per scenario and side (the last cycle's), `ha-agent timeline --html` over the window: next to the phase's JSON.
+    // One page per scenario and side (the last cycle's), `ha-agent timeline --html` over the window,
+    // in bench/results/pages/ (not committed; run.sh's TMP goes at exit).
     try {
-      await writeTimelinePage(cluster.timelineInputs(), `${dirname(OUT)}/timeline-${side}-${scenario}.html`, { from: trigger - 5000, to: write.t + 2000, title: `bench: ${scenario}, ${side} agents` });
+      mkdirSync(PAGES, { recursive: true });
+      await writeTimelinePage(cluster.timelineInputs(), `${PAGES}/timeline-${side}-${scenario}.html`, { from: trigger - 5000, to: write.t + 2000, title: `bench: ${scenario}, ${side} agents` });
     } catch (error) {
       result.notes.push(`${side}: timeline page of ${scenario}: ${(error as Error).message}`);
     }
