@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { analyze, type Analysis } from '../../../../lib/heartbeat/timeline/analyze.ts';
 import { readInputs, rotatedSets } from '../../../../lib/heartbeat/timeline/read.ts';
-import { timelineCommand, timelineJson, buildTimeline, parseOffsets } from '../../../../lib/heartbeat/timeline/command.ts';
+import { timelineCommand, timelineJson, buildTimeline, parseOffsets, parseWhen } from '../../../../lib/heartbeat/timeline/command.ts';
 import { renderText } from '../../../../lib/heartbeat/timeline/text.ts';
 
 // Real logs from the rig (test/fixtures/heartbeat/timeline/README.md): our
@@ -191,6 +191,8 @@ t.test('--json: the documented shape', async (t) => {
   t.ok(inc.calls.filter((c: { node: string }) => c.node === 'master1').every((c: { endInferred: boolean }) => c.endInferred));
   t.ok(inc.calls.filter((c: { node: string }) => c.node === 'master2').every((c: { endInferred: boolean; rc: number }) => !c.endInferred && c.rc === 0));
   t.ok(j.lanes.every((l: { segments: { state: string }[] }) => l.segments.every((s) => ['held', 'starting', 'stopping', 'refused', 'unknown'].includes(s.state))));
+  t.equal(parseWhen('1796619315069', '--since'), 1796619315069, 'epoch ms (the rig and the bench pass windows so)');
+  t.equal(parseWhen('2026-12-07T04:55:30', '--since'), new Date(2026, 11, 7, 4, 55, 30).getTime());
   t.ok(j.range.from >= new Date(2026, 11, 7, 4, 55, 30).getTime() && j.range.to <= new Date(2026, 11, 7, 4, 55, 39).getTime(), '--since/--until');
 });
 
