@@ -85,7 +85,7 @@ export const CODES = {
   HA403: ['warning', 'heartbeat not started at boot'],
   HA404: ['warning', 'peer name does not resolve'],
   HA405: ['error', 'VIP configured by the OS at boot'],
-  HA406: ['info', 'log lines stamped to the second (no HA_DATEFMT with %N)'],
+  HA407: ['info', 'log lines stamped to the second (no HA_DATEFMT with %N)'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 export type FindingCode = keyof typeof CODES;
 

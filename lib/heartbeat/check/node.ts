@@ -94,7 +94,7 @@ export async function checkNode(parsed: Haresources, nodes: readonly { name: str
   const shellfuncs = `${options.haDir.replace(/\/+$/, '')}/shellfuncs`;
   const sf = files.read(shellfuncs);
   if (typeof sf === 'string' && !/^\s*(?:export\s+)?HA_DATEFMT=['"]?[^'"\n]*%\d*N/m.test(sf)) {
-    findings.add('HA406', shellfuncs, 0, 'ResourceManager and the agents stamp their log lines to the second (no HA_DATEFMT with %N here): after an incident, ha-agent timeline cannot tell which step of a takeover was slow', `add at the end of ${shellfuncs}: HA_DATEFMT='%Y/%m/%d_%T.%3N '; export HA_DATEFMT (and HA_debug=1; export HA_debug for each resource call's start and end)`);
+    findings.add('HA407', shellfuncs, 0, 'ResourceManager and the agents stamp their log lines to the second (no HA_DATEFMT with %N here): after an incident, ha-agent timeline cannot tell which step of a takeover was slow', `add at the end of ${shellfuncs}: HA_DATEFMT='%Y/%m/%d_%T.%3N '; export HA_DATEFMT (and HA_debug=1; export HA_debug for each resource call's start and end)`);
   }
 }
 
