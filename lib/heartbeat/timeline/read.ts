@@ -133,16 +133,16 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
     let firstTruncated = 0;
     let binaryLines = 0;
     try {
-      const raw = createReadStream(spec.path, { highWaterMark: 1 << 20 });
-      const source = isGzip(spec.path) ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+      const raw = createReadStream(spec.path, { highWaterMark: 1 << 18 });
+      const source = isGzip(spec.path) ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw;
       if (source !== raw) raw.on('error', (error) => source.destroy(error));
       // Lines cut from each chunk as it comes (no readline: its per-line events and buffering cost
       // more than the parse); the chunk is pulled only as fast as its lines are handled.
       await eachLine(source, (line) => {
         report.lines++;
-        // Bun's collector lets millions of dead line strings pile up; a full collection every
-        // 32 MiB read keeps a 1 GiB log within a few tens of MiB (bench/results/timeline.md).
-        if ((sinceGc += line.length + 1) > 32 << 20) {
+        // Bun's collector lets dead line strings and chunks pile up (the live heap stays ~5 MiB, RSS
+        // would not): a full collection every 4 MiB read (a few ms each) keeps RSS flat (bench/results/timeline.md).
+        if ((sinceGc += line.length + 1) > 4 << 20) {
           sinceGc = 0;
           collect?.(true);
         }
