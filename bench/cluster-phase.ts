@@ -8,14 +8,14 @@
 // each resource's phase in takegroup/givegroup, and each failover split into
 // heartbeat / each script / client.
 // Usage (from run.sh): bun bench/cluster-phase.ts --tmp DIR --agents DIR --out FILE [--quick] [--no-failover]
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { measureFloor, noopResourceDir } from './floor.ts';
 import { stats } from './lib/measure.ts';
 import { phaseArgs } from './lib/args.ts';
 import { makeStockResourceDir } from './lib/stock.ts';
 import { SIDES, noteKey, type PhaseResult, type Row, type Side } from './lib/types.ts';
-import { RESOURCE_SCRIPTS, resourcePhases, splitScenario, type ScenarioSplit } from '../test/rig/timeline.ts';
+import { RESOURCE_SCRIPTS, resourcePhases, splitScenario, writeTimelinePage, type ScenarioSplit } from '../test/rig/timeline.ts';
 
 const { ROOT, argv, opt, quick, TMP, AGENTS, OUT } = phaseArgs('cluster.json');
 // Slow rows, few samples: each failover cycle is graceful failover, failback,
@@ -26,6 +26,8 @@ const withFailover = !argv.includes('--no-failover');
 /** Pause before every failover trigger (not timed), the same for every side. */
 const SETTLE_MS = quick ? 1000 : 3000;
 const ID = opt('--id', `bn${process.pid}`)!;
+/** `ha-agent timeline --html` pages, one per failover scenario and side. */
+const PAGES = opt('--pages', `${ROOT}/bench/results/pages`)!;
 
 /** Per scenario and side: each sample's split (trigger → first write). */
 type Splits = Record<string, Partial<Record<Side, Omit<ScenarioSplit, 'phases'>[]>>>;
@@ -96,12 +98,20 @@ async function main() {
     failed[side] ??= `${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`;
     result.notes.push(`${side} cluster: ${what}: ${(error as Error).message.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
   };
-  const split = (side: Side, scenario: string, cluster: ClusterT, trigger: number, write: Parameters<typeof splitScenario>[2]) => {
+  const split = async (side: Side, scenario: string, cluster: ClusterT, trigger: number, write: Parameters<typeof splitScenario>[2]) => {
     try {
       const { phases: _phases, ...rest } = splitScenario(cluster.timelineLines(), trigger, write, cluster.connectTimes);
       ((result.splits![scenario] ??= {})[side] ??= []).push(rest);
     } catch (error) {
       result.notes.push(`${side}: timeline of ${scenario}: ${(error as Error).message}`);
+    }
+    // One page per scenario and side (the last cycle's), `ha-agent timeline --html` over the window,
+    // in bench/results/pages/ (not committed; run.sh's TMP goes at exit).
+    try {
+      mkdirSync(PAGES, { recursive: true });
+      await writeTimelinePage(cluster.timelineInputs(), `${PAGES}/timeline-${side}-${scenario}.html`, { from: trigger - 5000, to: write.t + 2000, title: `bench: ${scenario}, ${side} agents` });
+    } catch (error) {
+      result.notes.push(`${side}: timeline page of ${scenario}: ${(error as Error).message}`);
     }
   };
 
@@ -224,7 +234,7 @@ async function main() {
             const w = await cluster.waitForWriteBy(writer, t, 120_000);
             samples[name][side].push(w.t - t);
             if (holder) await cluster.waitForHolder(holder, 60_000);
-            split(side, name, cluster, t, w);
+            await split(side, name, cluster, t, w);
           };
           try {
             await scenario('graceful', () => cluster.stopHeartbeat('master1'), 'master2', 'master2');

@@ -121,8 +121,9 @@ async function checkAction(options: CheckCliOptions): Promise<void> {
   else {
     for (const f of report.findings) writeStdout(`${formatFinding(f)}\n`);
     const errors = report.findings.filter((f) => f.severity === 'error').length;
-    const warnings = report.findings.length - errors;
-    writeStdout(`${options.haDir}: ${errors} error(s), ${warnings} warning(s) for node ${(options.node ?? hostName()).toLowerCase()}${report.ok ? '' : '; heartbeat would fail or misbehave, see above'}\n`);
+    const warnings = report.findings.filter((f) => f.severity === 'warning').length;
+    const hints = report.findings.filter((f) => f.severity === 'info').length;
+    writeStdout(`${options.haDir}: ${errors} error(s), ${warnings} warning(s)${hints ? `, ${hints} hint(s)` : ''} for node ${(options.node ?? hostName()).toLowerCase()}${report.ok ? '' : '; heartbeat would fail or misbehave, see above'}\n`);
   }
   throw new ExitWith(report.ok ? EXIT.OK : EXIT.FINDINGS);
 }
@@ -308,6 +309,21 @@ Exit codes: 0 after SIGTERM, 2 usage error; with --once 0 OK, 1 WARNING,
       throw new ExitWith(options.once ? await watcher.once() : await watcher.run());
     });
   // ---- end watch ----
+  // ---- timeline (issue 23): lib/heartbeat/timeline/, loaded only when this command runs.
+  program
+    .command('timeline')
+    .description('rebuild what happened from the nodes\' heartbeat logs (ha-log, ha-debug, syslog; .gz and rotated sets): each incident\'s trigger, heartbeat\'s decisions, every ResourceManager call with its duration, the agents\' steps and refusals, the outcome and the service gap')
+    .argument('<logfile...>', '[NODE=]LOGFILE: one node\'s log (NODE= when the file does not say which node wrote it)')
+    .option('--since <time>', 'only lines from then on (YYYY-MM-DD HH:MM[:SS], local time)')
+    .option('--until <time>', 'only lines up to then')
+    .option('--offset <node=ms>', 'that node\'s clock minus the first node\'s, in ms (repeatable); default: estimated from paired messages', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--json', 'print one JSON object (README: ha-agent timeline --json)')
+    .option('--html <file>', 'also write a self-contained page: a swimlane per node and resource, incidents marked, the log lines behind each bar')
+    .action(async (files: string[], options: { since?: string; until?: string; offset?: string[]; json?: boolean; html?: string }) => {
+      const { timelineCommand } = await import('../lib/heartbeat/timeline/command.ts');
+      throw new ExitWith(await timelineCommand(files, options, { out: writeStdout, err: writeStderr }));
+    });
+  // ---- end timeline
 
   return program;
 }

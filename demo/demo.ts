@@ -3,7 +3,7 @@
 // verdict. With --keep the cluster stays up until Enter or Ctrl-C.
 import { Cluster, NODES, VIP, type NodeState } from '../test/rig/cluster.ts';
 import { runTutorialScenarios, singleHolder, type ScenarioResult } from '../test/rig/scenarios.ts';
-import { clock, isTimelineWorthy, splitScenario } from '../test/rig/timeline.ts';
+import { clock, isTimelineWorthy, splitScenario, writeTimelinePage } from '../test/rig/timeline.ts';
 import { formatTable, runDemo, say, secs, waitForEnter } from './frame.ts';
 
 const keep = process.argv.includes('--keep');
@@ -78,6 +78,15 @@ await runDemo(async (track) => {
     if (r.name === 'start' || r.error) continue;
     console.log(`\n${r.name}:`);
     console.log(timelineOf(cluster, r));
+  }
+  // The report page: `ha-agent timeline --html` over both nodes' ha-debug (outside the rig's directory, which goes at teardown).
+  const page = `${process.env.HA_DEMO_OUT ?? '/tmp'}/ha-demo-timeline-${process.pid}.html`;
+  try {
+    const summary = await writeTimelinePage(cluster.timelineInputs(), page, { title: 'ha-resource-agents demo: what heartbeat did, per node and resource' });
+    console.log(`\nThe same, as a picture (ha-agent timeline --html over both nodes' ha-debug): ${page}`);
+    for (const line of summary) console.log(`  - ${line}`);
+  } catch (error) {
+    console.log(`\nreport page not written: ${error instanceof Error ? error.message : error}`);
   }
   const problems: string[] = [];
   for (const r of results) {

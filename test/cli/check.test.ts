@@ -55,6 +55,8 @@ function cleanTree(root: string): void {
   mkdirSync(`${root}/etc/rc2.d`, { recursive: true });
   symlinkSync('../init.d/heartbeat', `${root}/etc/rc2.d/S01heartbeat`);
   put('/etc/init.d/mariadb', '#!/bin/sh\n', 0o755);
+  // Milliseconds in the logs (HA407 when missing), as the test rig's shellfuncs have them.
+  put('/etc/ha.d/shellfuncs', '# heartbeat shell functions\nHA_DATEFMT=\'%Y/%m/%d_%T.%3N \'; export HA_DATEFMT\n');
   symlinkSync('../init.d/mariadb', `${root}/etc/rc2.d/K01mariadb`); // disabled: a K link only
 }
 
@@ -177,6 +179,7 @@ const variants: Variant[] = [
   ['heartbeat not started at boot', (r) => { unlinkSync(`${r}/etc/rc2.d/S01heartbeat`); unlinkSync(`${r}/etc/systemd/system/multi-user.target.wants/heartbeat.service`); }, 'HA403', '/etc/init.d/heartbeat', 0],
   ['the VIP in /etc/network/interfaces', append('/etc/network/interfaces', '  up ip addr add 198.18.4.1/16 dev eth1 label eth1:0\n'), 'HA405', '/etc/network/interfaces', 4],
   ['peer name does not resolve', replace('/etc/hosts', '198.18.4.3 master2\n', ''), 'HA404', '/etc/hosts', 0],
+  ['log lines to the second (stock shellfuncs)', replace('/etc/ha.d/shellfuncs', /^HA_DATEFMT=.*$/m, '# no HA_DATEFMT: heartbeat\'s own "%Y/%m/%d_%T "'), 'HA407', '/etc/ha.d/shellfuncs', 0],
 ];
 
 t.test(`${variants.length} broken variants: each its named finding, nothing unrelated`, async (t) => {

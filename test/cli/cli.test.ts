@@ -15,7 +15,7 @@ const version = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version
 t.test('--help lists every command; --version; no command is a usage error', async (t) => {
   const help = await cli(['--help']);
   t.equal(help.exitCode, 0);
-  for (const command of ['check', 'status', 'crm-config', 'run']) t.match(help.stdout, new RegExp(`^  ${command} `, 'm'), `lists ${command}`);
+  for (const command of ['check', 'status', 'crm-config', 'run', 'timeline']) t.match(help.stdout, new RegExp(`^  ${command} `, 'm'), `lists ${command}`);
   t.notMatch(help.stdout, /--root/, 'the test-only --root stays out of --help');
   const v = await cli(['--version']);
   t.same([v.exitCode, v.stdout], [0, version]);
@@ -38,7 +38,7 @@ t.test('every command, argument and option has a description (the man page is ge
     for (const arg of command.registeredArguments) t.ok(arg.description, `${command.name()} <${arg.name()}>: described`);
     for (const option of command.options) t.ok(option.description, `${command.name()} ${option.flags}: described`);
   }
-  t.same(program.commands.map((c) => c.name()).sort(), ['check', 'crm-config', 'run', 'status', 'watch']);
+  t.same(program.commands.map((c) => c.name()).sort(), ['check', 'crm-config', 'run', 'status', 'timeline', 'watch']);
 });
 
 t.test('run NAME ARGS ACTION is the agent through its link; --agent still works', async (t) => {
@@ -55,4 +55,17 @@ t.test('run NAME ARGS ACTION is the agent through its link; --agent still works'
   const unknown = await cli(['run', 'httpd', 'status']);
   t.equal(unknown.exitCode, 2);
   t.match(unknown.stderr, /unknown agent "httpd"; one of IPaddr, drbddisk, Filesystem, mysqld/);
+});
+
+t.test('timeline through the built binary: incidents on stdout, one line per bad file on stderr, exit codes', async (t) => {
+  const fix = `${ROOT}/test/fixtures/heartbeat/timeline`;
+  const r = await cli(['timeline', `${fix}/ours-master1.ha-debug`, `${fix}/ours-master2.ha-debug`, `${fix}/README.md`]);
+  t.equal(r.exitCode, 0);
+  t.match(r.stdout, /incident 2: shutdown of heartbeat on master1/);
+  t.match(r.stderr, /^ha-agent timeline: \S+\/README\.md: not a heartbeat log \(no line of heartbeat, ResourceManager or an agent in \d+ line\(s\)\); skipped$/, 'one line naming the file, no stack trace');
+  const none = await cli(['timeline']);
+  t.equal(none.exitCode, 2, 'no file: usage');
+  const bad = await cli(['timeline', '--offset', 'master2', `${fix}/ours-master1.ha-debug`]);
+  t.equal(bad.exitCode, 2);
+  t.match(bad.stderr, /--offset "master2": expected NODE=±MS/);
 });

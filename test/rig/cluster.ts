@@ -576,6 +576,11 @@ export class Cluster {
       .map((x) => ({ script: x.m![1]!, action: x.m![2]!, line: x.line }));
   }
 
+  /** Both nodes' ha-debug files as `ha-agent timeline` arguments (NODE=PATH). */
+  timelineInputs(): string[] {
+    return NODES.map((node) => `${node}=${this.base}/${node}-node-log/ha-debug`).filter((arg) => existsSync(arg.slice(arg.indexOf('=') + 1)));
+  }
+
   /** Both nodes' ha-debug lines with their stamps (ms with the timeline option), in time order. */
   timelineLines(): TimelineLine[] {
     return NODES.flatMap((node) => parseHaDebug(this.nodeLog(node, 'ha-debug'), node)).sort((a, b) => a.t - b.t);

@@ -9,6 +9,8 @@
 // "Received shutdown notice") are stamped by heartbeat to the second only,
 // syslog style ("Nov 28 19:00:56 master2 heartbeat: [88]: WARN: ...").
 
+import { rmMeaning } from '../../lib/heartbeat/timeline/classify.ts';
+import { parseLogText } from '../../lib/heartbeat/timeline/parse.ts';
 import type { NodeName, WriterRecord } from './cluster.ts';
 
 export interface TimelineLine {
@@ -22,39 +24,14 @@ export interface TimelineLine {
   text: string;
 }
 
-const STAMP = /(\d{4})\/(\d\d)\/(\d\d)_(\d\d):(\d\d):(\d\d)(?:\.(\d{3}))?/;
-
-function stampOf(m: RegExpExecArray): number {
-  const [, y, mo, d, h, mi, s, ms] = m;
-  return new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms ?? 0)).getTime();
-}
-
 /**
- * ha-debug lines: `TAG:\tDATE MESSAGE` (ha_log / ha_debug of the shell
- * functions and lib/system/log.ts), or the daemon's syslog-style lines.
+ * ha-debug lines (ha_log / ha_debug of the shell functions and
+ * lib/system/log.ts, and the daemon's syslog-style lines), parsed by the
+ * product's parser (lib/heartbeat/timeline/parse.ts, `ha-agent timeline`).
+ * `year`: for the daemon's stamps, which carry none (default this year).
  */
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-/** The daemon's own lines: `Nov 28 19:00:56 master2 heartbeat: [88]: WARN: node master1: is dead` (no year; this year's). */
-const DAEMON = /^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) \S+ (\w+): \[(\d+)\]: (.*)$/;
-
 export function parseHaDebug(text: string, node: NodeName, year = new Date().getFullYear()): TimelineLine[] {
-  const out: TimelineLine[] = [];
-  for (const line of text.split('\n')) {
-    const daemon = DAEMON.exec(line);
-    if (daemon && MONTHS.includes(daemon[1]!)) {
-      const [, mon, d, h, mi, sec, prog, pid, message] = daemon;
-      const t = new Date(year, MONTHS.indexOf(mon!), Number(d), Number(h), Number(mi), Number(sec)).getTime();
-      out.push({ node, t, coarse: true, tag: `${prog}[${pid}]`, text: message!.trim() });
-      continue;
-    }
-    const head = /^([\w.-]+(?:\([^)]*\))?\[\d+\]):\s+/.exec(line);
-    if (!head) continue;
-    const rest = line.slice(head[0].length);
-    const stamp = STAMP.exec(rest);
-    if (!stamp || stamp.index !== 0) continue;
-    out.push({ node, t: stampOf(stamp), coarse: stamp[7] === undefined, tag: head[1]!, text: rest.slice(stamp[0].length).trim() });
-  }
-  return out;
+  return parseLogText(text, node, { hint: { year, month: 11 } }).map((l) => ({ node, t: l.t, coarse: l.coarse, tag: l.tag, text: l.text }));
 }
 
 export const RESOURCE_SCRIPTS = ['IPaddr', 'drbddisk', 'Filesystem', 'mysqld'] as const;
@@ -87,19 +64,19 @@ export function resourcePhases(lines: TimelineLine[], openUntil?: number): Resou
   let starting: { t: number; script: string; action: string } | undefined;
   for (const l of lines) {
     if (!/^ResourceManager\b/.test(l.tag) || l.coarse) continue;
-    if (/info: (Acquiring|Releasing) resource group/.test(l.text)) {
+    // ResourceManager's lines as the product reads them (lib/heartbeat/timeline/classify.ts).
+    const m = rmMeaning(l.text);
+    if (m?.kind === 'group') {
       mark = l.t;
       continue;
     }
-    const start = /debug: Starting \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+)\s.*?(start|stop)$/.exec(l.text);
-    if (start) {
-      starting = { t: l.t, script: start[1]!, action: start[2]! };
+    if (m?.kind === 'call' && m.debug) {
+      starting = { t: l.t, script: m.script, action: m.action };
       continue;
     }
-    const done = /debug: \/etc\/(?:ha\.d\/+resource\.d|init\.d)\/+(\S+)\s.*?(start|stop) done\. RC=(\d+)/.exec(l.text);
-    if (done && mark !== undefined) {
-      const callFrom = starting && starting.script === done[1] ? starting.t : l.t;
-      phases.push({ node: l.node, script: done[1]!, action: done[2] as 'start' | 'stop', from: mark, callFrom, to: l.t, rc: Number(done[3]) });
+    if (m?.kind === 'done' && mark !== undefined) {
+      const callFrom = starting && starting.script === m.script ? starting.t : l.t;
+      phases.push({ node: l.node, script: m.script, action: m.action as 'start' | 'stop', from: mark, callFrom, to: l.t, rc: m.rc });
       mark = l.t;
       starting = undefined;
     }
@@ -192,4 +169,19 @@ export function clock(t: number, coarse = false): string {
   const d = new Date(t);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${coarse ? '~  ' : p(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * `ha-agent timeline --html` over the rig's logs (the product's command, not
+ * a copy): the page of one window, for the demo and the bench. Returns the
+ * incidents' one-line summaries.
+ */
+export async function writeTimelinePage(inputs: string[], file: string, options: { from?: number; to?: number; title?: string } = {}): Promise<string[]> {
+  const { buildTimeline } = await import('../../lib/heartbeat/timeline/command.ts');
+  const { renderHtml } = await import('../../lib/heartbeat/timeline/html.ts');
+  const { incidentTitle, outcomeText, gapText } = await import('../../lib/heartbeat/timeline/text.ts');
+  const { writeFileSync } = await import('node:fs');
+  const r = await buildTimeline(inputs, { ...(options.from !== undefined ? { since: String(Math.floor(options.from)) } : {}), ...(options.to !== undefined ? { until: String(Math.ceil(options.to)) } : {}) });
+  writeFileSync(file, renderHtml(r.analysis, options.title));
+  return r.analysis.incidents.map((i) => `${incidentTitle(i)}: ${outcomeText(i)}${gapText(i) ? `; service gap ${gapText(i)}` : ''}`);
 }

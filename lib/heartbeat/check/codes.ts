@@ -21,7 +21,8 @@
 //      test/cli/check.test.ts (a code no scratch tree can reach goes in that
 //      test's `elsewhere` list, with the test that covers it).
 
-export type Severity = 'error' | 'warning';
+/** info: nothing wrong, a hint (exit code and ok unaffected). */
+export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
@@ -85,6 +86,7 @@ export const CODES = {
   HA403: ['warning', 'heartbeat not started at boot'],
   HA404: ['warning', 'peer name does not resolve'],
   HA405: ['error', 'VIP configured by the OS at boot'],
+  HA407: ['info', 'log lines stamped to the second (no HA_DATEFMT with %N)'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 export type FindingCode = keyof typeof CODES;
 

@@ -87,6 +87,15 @@ export async function checkNode(parsed: Haresources, nodes: readonly { name: str
     if (options.root === '/' && options.resolveHost && (await options.resolveHost(peer))) continue;
     findings.add('HA404', '/etc/hosts', 0, `the peer's name ${peer} does not resolve${options.root === '/' ? '' : ' (not in /etc/hosts)'}`, `add "ADDRESS ${peer}" to /etc/hosts on both nodes (the address of its heartbeat or service link)`);
   }
+
+  // Milliseconds in the logs, for `ha-agent timeline`: heartbeat stamps its own lines to the second
+  // and exports HA_DATEFMT="%Y/%m/%d_%T " to its children; ResourceManager sources shellfuncs, so a
+  // HA_DATEFMT with %N there gives ResourceManager's and the agents' lines milliseconds.
+  const shellfuncs = `${options.haDir.replace(/\/+$/, '')}/shellfuncs`;
+  const sf = files.read(shellfuncs);
+  if (typeof sf === 'string' && !/^\s*(?:export\s+)?HA_DATEFMT=['"]?[^'"\n]*%\d*N/m.test(sf)) {
+    findings.add('HA407', shellfuncs, 0, 'ResourceManager and the agents stamp their log lines to the second (no HA_DATEFMT with %N here): after an incident, ha-agent timeline cannot tell which step of a takeover was slow', `add at the end of ${shellfuncs}: HA_DATEFMT='%Y/%m/%d_%T.%3N '; export HA_DATEFMT (and HA_debug=1; export HA_debug for each resource call's start and end)`);
+  }
 }
 
 /** service → the files that start it at boot: /etc/rc[2-5].d/S* links and systemd *.wants links (read as files). */

@@ -1,0 +1,100 @@
+// `ha-agent timeline`: reads the nodes' logs, prints the incidents (text or
+// JSON), writes the HTML page. Loaded by bin/cli.ts only for this command.
+import { existsSync, writeFileSync } from 'node:fs';
+import { analyze, type Analysis } from './analyze.ts';
+import { readInputs, parseInputArg, type FileReport } from './read.ts';
+import { renderText } from './text.ts';
+
+export interface TimelineCliOptions {
+  since?: string;
+  until?: string;
+  offset?: string[];
+  json?: boolean;
+  html?: string;
+}
+
+export class TimelineUsageError extends Error {}
+
+/** "2026-12-07 04:55", "2026-12-07T04:55:30", "2026/12/07_04:55:30", or epoch ms: local time. */
+export function parseWhen(text: string, flag: string): number {
+  if (/^\d{12,}$/.test(text)) return Number(text);
+  const m = /^(\d{4})[-/](\d\d)[-/](\d\d)(?:[ T_](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?)?$/.exec(text.trim());
+  if (m) {
+    const [, y, mo, d, h, mi, s, ms] = m;
+    return new Date(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), Number((ms ?? '0').padEnd(3, '0'))).getTime();
+  }
+  if (/^\d{12,}$/.test(text)) return Number(text);
+  throw new TimelineUsageError(`${flag} ${JSON.stringify(text)}: not a time (YYYY-MM-DD HH:MM[:SS] local time)`);
+}
+
+/** "master2=+1500" → { master2: 1500 } */
+export function parseOffsets(values: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) {
+    const m = /^([A-Za-z0-9][\w.-]*)=([+-]?\d+)(ms|s)?$/.exec(v);
+    if (!m) throw new TimelineUsageError(`--offset ${JSON.stringify(v)}: expected NODE=±MS (that node's clock minus the first node's, e.g. master2=+1500)`);
+    out[m[1]!] = Number(m[2]) * (m[3] === 's' ? 1000 : 1);
+  }
+  return out;
+}
+
+export interface TimelineResult {
+  analysis: Analysis;
+  files: FileReport[];
+  problems: string[];
+}
+
+export async function buildTimeline(args: readonly string[], options: TimelineCliOptions): Promise<TimelineResult> {
+  const inputs = args.map((a) => parseInputArg(a, existsSync));
+  const { byNode, files, problems } = await readInputs(inputs);
+  const analysis = analyze(byNode, {
+    offsets: parseOffsets(options.offset ?? []),
+    ...(options.since ? { since: parseWhen(options.since, '--since') } : {}),
+    ...(options.until ? { until: parseWhen(options.until, '--until') } : {}),
+  });
+  return { analysis, files, problems };
+}
+
+/** The --json shape (README: "ha-agent timeline --json"). */
+export function timelineJson(r: TimelineResult): object {
+  return {
+    version: 1,
+    files: r.files.map((f) => ({ path: f.path, node: f.node ?? null, lines: f.lines, logLines: f.logLines, ...(f.problem ? { problem: f.problem } : {}) })),
+    problems: r.problems,
+    ...r.analysis,
+  };
+}
+
+/**
+ * Runs the command; returns the exit code: 0 printed, 1 nothing readable
+ * (every file skipped), 2 usage. Problems go to stderr, one line each.
+ */
+export async function timelineCommand(args: readonly string[], options: TimelineCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  if (!args.length) {
+    io.err('ha-agent timeline: give one or more log files: [NODE=]LOGFILE... (ha-log, ha-debug, syslog; .gz and rotated sets too)\n');
+    return 2;
+  }
+  let r: TimelineResult;
+  try {
+    r = await buildTimeline(args, options);
+  } catch (error) {
+    if (error instanceof TimelineUsageError) {
+      io.err(`ha-agent timeline: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  for (const p of r.problems) io.err(`ha-agent timeline: ${p}\n`);
+  if (options.html) {
+    const { renderHtml } = await import('./html.ts');
+    try {
+      writeFileSync(options.html, renderHtml(r.analysis));
+    } catch (error) {
+      io.err(`ha-agent timeline: cannot write ${options.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (options.json) io.out(`${JSON.stringify(timelineJson(r), null, 2)}\n`);
+  else io.out(renderText(r.analysis) + (options.html ? `page: ${options.html}\n` : ''));
+  return r.analysis.nodes.length ? 0 : 1;
+}
