@@ -14,6 +14,8 @@ import { paramsFromV1Args, resolveParams } from '../contract/params.ts';
 import { AUTH_METHODS, parseAuthKeys } from './authkeys.ts';
 import { crmEnabled, declaredNodes, HA_CF_DIRECTIVES, lastValue, parseDurationMs, parseHaCf, type HaCfEntry } from './hacf.ts';
 import { parseHaresources, type Haresources, type HaresourcesGroup, type HaresourcesResource } from './haresources.ts';
+import { checkDrbdFencing, checkFirewall, checkMediaAndDopd, checkWatch, heartbeatPorts, SPLIT_BRAIN_CODES } from './check-split-brain.ts';
+import type { FirewallView } from './firewall.ts';
 
 // `ha-agent check`: reads ha.cf, authkeys and haresources the way heartbeat
 // and its ResourceManager do, asks our agents' own parameter tables (and,
@@ -87,6 +89,7 @@ export const CODES = {
   HA403: ['warning', 'heartbeat not started at boot'],
   HA404: ['warning', 'peer name does not resolve'],
   HA405: ['error', 'VIP configured by the OS at boot'],
+  ...SPLIT_BRAIN_CODES,
 } as const satisfies Record<string, readonly [Severity, string]>;
 export type FindingCode = keyof typeof CODES;
 
@@ -105,6 +108,8 @@ export interface CheckOptions {
   env: NodeJS.ProcessEnv;
   /** Resolves a host name (the peer check); undefined = cannot. */
   resolveHost?: (name: string) => Promise<boolean>;
+  /** Reads this node's packet filter for heartbeat's UDP port (HA119/HA120); undefined = not looked at. */
+  firewall?: (port: number, ifaces: readonly string[]) => Promise<FirewallView>;
 }
 
 export interface CheckReport {
@@ -255,6 +260,13 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   } else {
     entries = parseHaCf(haCfText);
     checkHaCf(entries, haCfPath, node, options, findings);
+    const add = findings.add.bind(findings);
+    checkMediaAndDopd(entries, haCfPath, options.interfaces, add);
+    if (options.firewall) {
+      const views = new Map<number, FirewallView>();
+      for (const [port, ifaces] of heartbeatPorts(entries, options.interfaces)) views.set(port, await options.firewall(port, ifaces));
+      checkFirewall(entries, haCfPath, options.interfaces, views, add);
+    }
   }
   const nodes = declaredNodes(entries);
   const crmOn = crmEnabled(entries) !== undefined;
@@ -269,12 +281,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     if (!crmOn) findings.add('HA301', haresourcesPath, 0, `cannot read ${haresourcesPath} (${haresourcesText.error}); without it heartbeat manages no resources`, 'create it: one line per group, "NODE resource resource ..." (the node that normally holds it)');
   } else if (!crmOn) {
     parsed = parseHaresources(haresourcesText);
-    await checkHaresources(parsed, haresourcesPath, nodes, typeof haCfText === 'string', options, files, findings);
+    const drbd = await checkHaresources(parsed, haresourcesPath, nodes, typeof haCfText === 'string', options, files, findings);
+    checkDrbdFencing(drbd, entries, { read: (p) => { const t = files.read(p); return typeof t === 'string' ? t : undefined; }, list: (d) => files.list(d) }, findings.add.bind(findings));
   }
 
   // ---------------------------------------------------------------- the node
   if (typeof haCfText === 'string' && !crmOn) {
     await checkNode(parsed, nodes, node, options, files, findings);
+    checkWatch(entries, haCfPath, [...bootEnabled(files).keys()], findings.add.bind(findings));
   }
   return { ok: !findings.has((f) => f.severity === 'error'), findings: findings.list };
 }
@@ -408,7 +422,8 @@ function checkAuthkeys(files: NodeFiles, file: string, findings: Findings): void
   }
 }
 
-async function checkHaresources(parsed: Haresources, file: string, nodes: readonly { name: string }[], haveHaCf: boolean, options: CheckOptions, files: NodeFiles, findings: Findings): Promise<void> {
+/** Returns the DRBD resources the groups' drbddisk resources name (the split-brain checks read their configuration). */
+async function checkHaresources(parsed: Haresources, file: string, nodes: readonly { name: string }[], haveHaCf: boolean, options: CheckOptions, files: NodeFiles, findings: Findings): Promise<{ name: string; conf?: string }[]> {
   for (const p of parsed.problems) {
     if (p.code === 'comment-in-continuation') findings.add('HA306', file, p.line, p.message, 'move the comment to a line of its own (or to the end of the first line of the group)');
     else if (p.code === 'continuation-at-end') findings.add('HA307', file, p.line, p.message, 'remove the backslash or add the continued line');
@@ -460,6 +475,8 @@ async function checkHaresources(parsed: Haresources, file: string, nodes: readon
   // Second pass: every resource's parameters are known, so mysqld sees the Filesystems after it too.
   for (const entry of resolved) if (entry.params) await checkOurResource(entry, resolved, file, options, files, findings);
   checkOrdering(resolved, file, findings);
+  // Only resources drbdadm knows (HA320 reports the others).
+  return resolved.filter((r) => r.definition?.name === 'drbddisk' && r.params && r.drbdDevice).map((r) => ({ name: r.params!.get('drbd_resource'), conf: r.params!.get('drbdconf') || undefined }));
 }
 
 /** Mount points of the group's Filesystem resources, with their index. */
