@@ -48,7 +48,11 @@ function viewNftRule(expr: readonly Json[], port: number, direction: 'input' | '
     else if ('drop' in e) view.verdict = 'drop';
     else if ('reject' in e) view.verdict = 'reject';
     const m = e.match as Json | undefined;
-    if (!m) continue;
+    if (!m) {
+      // Counters, logs and verdicts change nothing; anything else (xt matches, jumps, limits) is not modelled.
+      if (!['counter', 'log', 'accept', 'drop', 'reject', 'comment'].some((k) => k in e)) view.narrower = true;
+      continue;
+    }
     const left = m.left as Json;
     const payload = left?.payload as Json | undefined;
     const meta = left?.meta as Json | undefined;
@@ -174,9 +178,9 @@ export interface FirewallTools {
 }
 
 /**
- * Reads nftables and, when iptables uses the legacy backend, iptables-save.
- * iptables-nft's rules are already in nft's ruleset, so its save output is
- * skipped then (the header says "(nf_tables)").
+ * Reads nftables and iptables-save (ip6tables-save). With iptables-nft (the
+ * header says "(nf_tables)") the same chains are in both: iptables' reading
+ * of them replaces nft's.
  */
 export async function readFirewall(port: number, ifaces: readonly string[], tools: FirewallTools): Promise<FirewallView> {
   if (!tools.isRoot) return { readable: false, why: 'not run as root: the kernel shows the rulesets to root only' };
@@ -199,8 +203,14 @@ export async function readFirewall(port: number, ifaces: readonly string[], tool
       failures.push(`${save}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`);
       continue;
     }
-    if (/\(nf_tables\)/.test(r.stdout) && sources.includes('nft')) continue;
-    blocking.push(...iptablesBlocking(r.stdout, port, ifaces, name));
+    const found = iptablesBlocking(r.stdout, port, ifaces, name);
+    if (/\(nf_tables\)/.test(r.stdout)) {
+      // iptables-nft: its chains are in nft's ruleset too, but there its matches (multiport, state...) are
+      // opaque "xt" expressions. Its own words are the better reading: drop nft's view of those chains.
+      const family = name === 'iptables' ? 'ip' : 'ip6';
+      for (let i = blocking.length - 1; i >= 0; i--) if (new RegExp(`^nftables ${family} filter (INPUT|OUTPUT)$`).test(blocking[i]!.where)) blocking.splice(i, 1);
+    }
+    blocking.push(...found);
     sources.push(save);
   }
   if (!sources.length) {
