@@ -9,7 +9,7 @@ import { runAgent } from '../lib/contract/dispatch.ts';
 import { run } from '../lib/system/exec.ts';
 import { NotInstalledError } from '../lib/contract/errors.ts';
 import { hostName } from '../lib/system/host.ts';
-import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check.ts';
+import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check/index.ts';
 import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
 import { parseHaresources } from '../lib/heartbeat/haresources.ts';
 import { groupStatus, type GroupStatus } from '../lib/heartbeat/status.ts';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
-import { CODES } from '../../lib/heartbeat/check.ts';
+import { CODES } from '../../lib/heartbeat/check/index.ts';
 import { AGENTS_DIR, ROOT } from '../rig/agents.ts';
 import { DrbdDouble, DRBDADM_DOUBLE } from '../rig/drbd-double.ts';
 import { ip, netnsAdd, netnsDelete } from '../rig/sandbox.ts';

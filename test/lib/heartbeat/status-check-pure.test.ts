@@ -1,5 +1,5 @@
 import t from 'tap';
-import { closestWord, formatFinding, reportJson } from '../../../lib/heartbeat/check.ts';
+import { closestWord, formatFinding, reportJson } from '../../../lib/heartbeat/check/index.ts';
 import { readStatusAnswer, statgroupVerdict } from '../../../lib/heartbeat/status.ts';
 
 t.test('a status answer read as ResourceManager reads it (text first), then the exit code', async (t) => {
