@@ -32,6 +32,23 @@ const score = (value: string): number => {
   return Number(value);
 };
 
+// ---- watch option parsers ----
+const positive = (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError('must be a number of seconds above 0');
+  return n;
+};
+const nonNegative = (value: string): number => {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+  return Number(value);
+};
+const positiveInteger = (value: string): number => {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a whole number above 0');
+  return Number(value);
+};
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+// ---- end watch option parsers ----
+
 /** Thrown by an action to end with an exit code (after its output is written). */
 export class ExitWith extends Error {
   constructor(readonly code: number) {
@@ -236,6 +253,75 @@ held as asked), 2 usage error.`,
     .addOption(new Option('--location-score <score>', 'score of each group\'s preference for its haresources node').argParser(score).default(DEFAULT_LOCATION_SCORE))
     .action(crmConfigAction);
 
+
+  // ---- watch (lib/heartbeat/watch, loaded only when this command runs) ----
+  program
+    .command('watch')
+    .description('watch this node every --interval: heartbeat, its links and the peer, the peer and the VIPs on the LAN, DRBD, the groups\' resources; raise each event once when it starts and clear it once when it ends, to heartbeat\'s log, --alert-exec hooks (Pacemaker\'s CRM_alert_* environment), --mail-to and Prometheus metrics; --once is a Nagios/Icinga check')
+    .option('--ha-dir <dir>', 'heartbeat\'s configuration directory (ha.cf, haresources, resource.d, watch.conf)', '/etc/ha.d')
+    .option('--node <name>', 'watch as this node (default: uname -n)')
+    .addOption(new Option('--interval <seconds>', 'time between samples').argParser(positive).default(1))
+    .option('--once', 'take one sample, print one Monitoring Plugins status line with perfdata, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .option('--json', 'with --once: one JSON object (status, events, sample); else each event as one JSON line on stdout')
+    .addOption(new Option('--alert-exec <path[=recipient]>', 'run PATH for each raise and clear, with Pacemaker\'s alert environment (CRM_alert_recipient=RECIPIENT) and HA_alert_*; repeatable').argParser(collect).default([]))
+    .addOption(new Option('--alert-timeout <seconds>', 'kill a hook or sendmail (its process group) after this long').argParser(positive).default(10))
+    .addOption(new Option('--mail-to <address>', 'send one mail per raise and clear through sendmail -t; repeatable').argParser(collect).default([]))
+    .option('--mail-from <address>', 'From: of the mails (default: the MTA\'s, root@this node)')
+    .option('--sendmail <path>', 'the MTA\'s sendmail interface', '/usr/sbin/sendmail')
+    .option('--metrics-file <path>', 'write Prometheus metrics there after every sample (node_exporter textfile collector format, written atomically)')
+    .option('--listen <address:port>', 'serve Prometheus metrics on http://ADDRESS:PORT/metrics')
+    .option('--peer-address <address>', 'the peer\'s address on the service LAN (default: its node name resolved, /etc/hosts)')
+    .addOption(new Option('--raise-after <samples>', 'raise an event after this many consecutive samples show it').argParser(positiveInteger).default(1))
+    .addOption(new Option('--clear-after <seconds>', 'clear an event once it has been gone this long without a break (damps flapping)').argParser(nonNegative).default(5))
+    .option('--split-brain-dir <dir>', 'where DRBD\'s split-brain handler leaves drbd-split-brain-detected-RESOURCE-VOLUME files', '/var/run/drbd/splitbrain')
+    .option('--config <path>', 'configuration file: "key = value" lines with these long options\' names (default: HA_DIR/watch.conf when it exists)')
+    .addOption(new Option('--call-timeout <seconds>', 'bound of each command a sample runs').argParser(positive).default(10))
+    .addOption(new Option('--heartbeat-pidfile <path>', 'heartbeat\'s PID file (tests)').default('/run/heartbeat.pid').hideHelp())
+    .addHelpText('after', `
+Events (stable codes; warning or critical):
+  HA701 warning   one heartbeat link to the peer down
+  HA702 critical  every link down while the peer answers on the LAN (split brain)
+  HA703 warning   the peer dead (heartbeat says so, the LAN agrees)
+  HA704 critical  resources held here while heartbeat is not running
+  HA705 warning   heartbeat not running (nothing held)
+  HA711 critical  a VIP held here answers from another MAC too
+  HA721 critical  DRBD split brain (the split-brain handler's file)
+  HA722 critical  DRBD Primary on both nodes
+  HA723 critical  DRBD StandAlone
+  HA724 warning   DRBD degraded (not connected, a disk not UpToDate)
+  HA731 critical  a group held partially (not while ResourceManager runs)
+  HA732 critical  a resource of a partially held group not running
+  HA790 warning   part of the node's state cannot be read
+
+Damping: an event is raised after --raise-after consecutive samples show it,
+and cleared once it has been gone for --clear-after seconds without a break;
+a condition flapping faster than that is one raise and one clear.
+
+SIGHUP re-reads ha.cf, haresources and the configuration file; SIGTERM
+ends the watcher (exit 0) after running hooks finish or time out.
+Exit codes: 0 after SIGTERM, 2 usage error; with --once 0 OK, 1 WARNING,
+2 CRITICAL, 3 UNKNOWN (also a usage error or an unreadable ha.cf).`)
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const watch = await import('../lib/heartbeat/watch/watch.ts');
+      const explicit = new Set(Object.keys(options).filter((k) => command.getOptionValueSource(k) === 'cli'));
+      const defaults = { ...options, alertExec: [], mailTo: [], node: (options.node as string | undefined) ?? hostName() } as unknown as import('../lib/heartbeat/watch/watch.ts').WatchOptions;
+      const cli = { ...options } as Partial<import('../lib/heartbeat/watch/watch.ts').WatchOptions>;
+      const read = () => {
+        const file = watch.readConfigFile(options.config as string | undefined, options.haDir as string);
+        if (file.problems.length) return { error: file.problems.join('; ') };
+        return watch.mergeOptions({ cli, explicit, defaults }, file.values);
+      };
+      let merged = read();
+      if ('error' in merged) {
+        writeStderr(`ha-agent watch: ${merged.error}\n`);
+        // An unreadable configuration is UNKNOWN to a monitoring system, a usage error otherwise.
+        throw new ExitWith(options.once ? 3 : EXIT.USAGE);
+      }
+      const watcher = new watch.Watcher(merged, read, VERSION);
+      throw new ExitWith(options.once ? await watcher.once() : await watcher.run());
+    });
+  // ---- end watch ----
+
   return program;
 }
 
@@ -252,6 +338,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ExitWith) return error.code;
     if (error instanceof CommanderError) {
+      // `watch --once` is a Monitoring Plugins check: a usage error is UNKNOWN (3) there.
+      if (error.exitCode !== 0 && argv[0] === 'watch' && argv.includes('--once')) return 3;
       // --help and --version end here with exit code 0; usage errors with 1 from commander, ours is 2.
       return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }

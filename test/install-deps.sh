@@ -8,7 +8,7 @@ packages=(mariadb-server mariadb-client heartbeat resource-agents drbd-utils psm
   e2fsprogs xfsprogs libxml2-utils util-linux procps hyperfine python3 kmod gdb perl
   crmsh pacemaker-cli-utils pacemaker corosync
   dpkg-dev lintian rpm man-db binutils file debootstrap qemu-user
-  nftables iptables)
+  nftables iptables exim4-daemon-light bsd-mailx prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,308 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolveDrbdTools } from '../../drbd/config.ts';
+import { Drbdadm } from '../../drbd/drbdadm.ts';
+import { parseDrbdsetupStatus } from '../../drbd/drbdsetup-status.ts';
+import { prefixContains, parseAddress } from '../../ip/address.ts';
+import { findAddress, parseIpAddrJson, type Interface } from '../../ip/iproute-json.ts';
+import { arpProbe } from '../../ip/probe.ts';
+import { parseV1Args } from '../../ip/v1-spec.ts';
+import { run } from '../../system/exec.ts';
+import { declaredNodes, parseHaCf, type HaCfEntry } from '../hacf.ts';
+import type { Haresources } from '../haresources.ts';
+import { groupStatus, type GroupStatus } from '../status.ts';
+
+// One sample of the node for `ha-agent watch`: what heartbeat, the LAN,
+// DRBD and the groups' resources say right now. Side effects (files,
+// commands) here; what the answers mean is events.ts.
+//
+// What a sample spawns, and why each one is needed:
+//  - heartbeat running: none (its pid file and /proc);
+//  - links and the peer as heartbeat sees them: one `cl_status listnodes -v`
+//    (heartbeat's API: the only place its link states are; only while it runs);
+//  - the service LAN: one `ip -j addr show`, one `arping` for the peer and one
+//    per VIP held here (the probes run in parallel);
+//  - DRBD: one `drbdadm status RES` per drbddisk resource (8.3's XML status
+//    lacks the peer's role: then `drbdadm role`, `dstate` too);
+//  - the groups: each resource's `status`, as ResourceManager calls it.
+
+export interface LinkState {
+  name: string;
+  status: string;
+}
+
+export interface ClusterNode {
+  name: string;
+  status: string;
+  type: string;
+  links: LinkState[];
+}
+
+/**
+ * `cl_status listnodes -v` (heartbeat's tools/cl_status.c __listnodes):
+ * per node "\nNAME\tSTATUS\t(nodetype: TYPE)" then "\tLINK\tSTATUS" per link.
+ */
+export function parseClStatusListnodes(text: string): ClusterNode[] {
+  const nodes: ClusterNode[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    if (line.startsWith('\t')) {
+      const [name, status] = line.trim().split(/\s+/);
+      if (name && status && nodes.length) nodes.at(-1)!.links.push({ name, status });
+      continue;
+    }
+    const m = /^(\S+)\s+(\S+)\s+\(nodetype:\s*(\S+)\)/.exec(line);
+    if (m) nodes.push({ name: m[1]!.toLowerCase(), status: m[2]!, type: m[3]!, links: [] });
+  }
+  return nodes;
+}
+
+export interface VipState {
+  ip: string;
+  /** The interface holding it here, else the one named in haresources. */
+  nic?: string;
+  heldHere: boolean;
+  /** MACs other than this node's that answered an ARP probe for it (only probed when held here). */
+  otherMacs: string[];
+}
+
+export interface DrbdState {
+  resource: string;
+  role: string;
+  peerRole?: string;
+  connection?: string;
+  disks: string[];
+  peerDisks: string[];
+  /** Volumes with a drbd-split-brain-detected-RES-VOLUME file. */
+  splitBrainVolumes: string[];
+  splitBrainDir: string;
+  error?: string;
+}
+
+export interface Sample {
+  at: Date;
+  node: string;
+  heartbeat: { running: boolean; pid?: number; detail: string };
+  peer?: { name: string; status?: string; address?: string; lanMacs?: string[] };
+  /** heartbeat's links to the peer (undefined when heartbeat does not run or cannot be asked). */
+  links?: LinkState[];
+  vips: VipState[];
+  drbd: DrbdState[];
+  groups: GroupStatus[];
+  /** ResourceManager is running (a takeover or release in progress): a partial group is expected. */
+  transition: boolean;
+  problems: { part: string; message: string }[];
+  /** Wall time of the sample. */
+  ms: number;
+}
+
+/** What the watcher knows from its configuration files (re-read on SIGHUP). */
+export interface WatchTarget {
+  node: string;
+  haDir: string;
+  haCf: HaCfEntry[];
+  haresources: Haresources;
+  peerName?: string;
+  /** --peer-address, else the peer's name as this node resolves it. */
+  peerAddress?: string;
+  vips: { ip: string; nic?: string }[];
+  drbdResources: string[];
+  splitBrainDir: string;
+  heartbeatPidFile: string;
+  env: NodeJS.ProcessEnv;
+  /** Bound of each command a sample runs (ms). */
+  callTimeoutMs: number;
+}
+
+/** The VIPs and drbddisk resources of every group of haresources, once each. */
+export function targetsOf(haresources: Haresources): { vips: { ip: string; nic?: string }[]; drbdResources: string[] } {
+  const vips = new Map<string, { ip: string; nic?: string }>();
+  const drbd = new Set<string>();
+  for (const g of haresources.groups) {
+    for (const r of g.resources) {
+      if (r.script === 'IPaddr' || r.script === 'IPaddr2') {
+        try {
+          const p = parseV1Args(r.args);
+          if (p.ip && !vips.has(p.ip)) vips.set(p.ip, { ip: p.ip, nic: p.nic });
+        } catch {
+          // check reports a malformed VIP; the watcher has nothing to probe.
+        }
+      } else if (r.script === 'drbddisk') {
+        drbd.add(r.args[0] ?? 'all');
+      }
+    }
+  }
+  return { vips: [...vips.values()], drbdResources: [...drbd] };
+}
+
+/** The other node of ha.cf's `node` lines (a two-node cluster). */
+export function peerOf(haCf: readonly HaCfEntry[], node: string): string | undefined {
+  return declaredNodes(haCf).map((n) => n.name).find((n) => n !== node.toLowerCase());
+}
+
+function heartbeatRunning(pidFile: string): { running: boolean; pid?: number; detail: string } {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return { running: false, detail: `no ${pidFile}` };
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return { running: false, detail: `${pidFile} holds no PID` };
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return { running: false, pid, detail: `PID ${pid} of ${pidFile} has exited` };
+    if (!comm.startsWith('heartbeat')) return { running: false, pid, detail: `PID ${pid} of ${pidFile} is ${comm}, not heartbeat` };
+    return { running: true, pid, detail: `PID ${pid}` };
+  } catch {
+    return { running: false, pid, detail: `PID ${pid} of ${pidFile} is not running` };
+  }
+}
+
+/** Any ResourceManager running in this PID namespace (heartbeat runs it for takegroup/givegroup). */
+export function resourceManagerRunning(procDir = '/proc'): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync(procDir);
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`${procDir}/${e}/cmdline`, 'latin1').includes('ResourceManager')) return true;
+    } catch {
+      // Gone.
+    }
+  }
+  return false;
+}
+
+/** The interface whose address network holds `ip` (the LAN the peer is on). */
+export function interfaceFor(interfaces: readonly Interface[], ip: string): string | undefined {
+  const parsed = parseAddress(ip);
+  if (!parsed) return undefined;
+  return interfaces.flatMap((i) => i.addresses).find((a) => a.family === parsed.family && prefixContains(a.family, a.value, a.prefixlen, parsed.value))?.ifname;
+}
+
+function splitBrainVolumes(dir: string, resource: string): string[] {
+  const prefix = `drbd-split-brain-detected-${resource}-`;
+  try {
+    return readdirSync(dir).filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length)).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function drbdState(target: WatchTarget, resource: string): Promise<DrbdState> {
+  const base = { resource, role: 'Unknown', disks: [] as string[], peerDisks: [] as string[], splitBrainVolumes: splitBrainVolumes(target.splitBrainDir, resource), splitBrainDir: target.splitBrainDir };
+  const tools = resolveDrbdTools(target.env);
+  if ('message' in tools) return { ...base, error: tools.message };
+  const adm = new Drbdadm(tools, resource, '', target.callTimeoutMs);
+  try {
+    const status = await adm.call('status');
+    if (status.ok && !/<drbd-status\b/.test(status.result.stdout)) {
+      const res = parseDrbdsetupStatus(status.result.stdout).find((r) => r.name === resource);
+      if (res) {
+        const c = res.connections[0];
+        return { ...base, role: res.role, peerRole: c?.role, connection: c?.connection ?? 'StandAlone', disks: res.volumes.map((v) => v.disk), peerDisks: c?.peerDisks ?? [] };
+      }
+    }
+    if (!status.ok && status.failure?.kind === 'not-up') return { ...base, role: 'Unconfigured' };
+    // drbd 8.3 (XML status without the peer's role) or no `status`: role, dstate, cstate.
+    const [roles, disks, conns] = await Promise.all([adm.roles(), adm.disks(), adm.connections()]);
+    if (!('lines' in roles)) return { ...base, error: adm.describe(roles.call) };
+    const line = roles.lines[0]!;
+    if (line.local === 'Unconfigured') return { ...base, role: 'Unconfigured' };
+    return { ...base, role: line.local, peerRole: line.peer, connection: conns?.[0], disks: disks?.[0] ? [disks[0].local] : [], peerDisks: disks?.[0]?.peers ?? [] };
+  } catch (error) {
+    return { ...base, error: (error as Error).message };
+  }
+}
+
+/** Takes one sample. Never throws: what cannot be read is a problem in the sample. */
+export async function takeSample(target: WatchTarget): Promise<Sample> {
+  const started = Date.now();
+  const at = new Date(started);
+  const problems: Sample['problems'] = [];
+  const heartbeat = heartbeatRunning(target.heartbeatPidFile);
+
+  const clStatus = heartbeat.running && target.peerName
+    ? run('cl_status', ['listnodes', '-v'], { allowFailure: true, timeoutMs: target.callTimeoutMs }).catch((error: Error) => error)
+    : undefined;
+  const ipAddr = run('ip', ['-j', 'addr', 'show'], { allowFailure: true, timeoutMs: target.callTimeoutMs }).catch((error: Error) => error);
+  const drbd = Promise.all(target.drbdResources.map((r) => drbdState(target, r)));
+  const groups = (async () => {
+    const out: GroupStatus[] = [];
+    for (const g of target.haresources.groups) {
+      try {
+        out.push(await groupStatus(target.haresources, g, { haDir: target.haDir, env: target.env, timeoutMs: target.callTimeoutMs }));
+      } catch (error) {
+        problems.push({ part: g.resources[0]?.text ?? g.node, message: `status of group ${g.resources[0]?.text}: ${(error as Error).message}` });
+      }
+    }
+    return out;
+  })();
+
+  let interfaces: Interface[] = [];
+  const addr = await ipAddr;
+  if (addr instanceof Error || addr.exitCode !== 0) problems.push({ part: 'ip', message: `ip -j addr show: ${addr instanceof Error ? addr.message : addr.stderr.trim()}` });
+  else interfaces = parseIpAddrJson(addr.stdout);
+  const ownMacs = new Set(interfaces.map((i) => i.mac?.toLowerCase()).filter(Boolean));
+
+  const probe = async (nic: string, ip: string): Promise<string[] | undefined> => {
+    try {
+      return (await arpProbe(nic, ip)).filter((mac) => !ownMacs.has(mac));
+    } catch (error) {
+      problems.push({ part: `arping ${ip}`, message: (error as Error).message });
+      return undefined;
+    }
+  };
+
+  const vips = target.vips.map((v) => {
+    const parsed = parseAddress(v.ip);
+    const here = parsed && interfaces.length ? findAddress(interfaces, parsed.family, parsed.value) : [];
+    return { ip: v.ip, nic: here[0]?.ifname ?? v.nic, heldHere: here.length > 0, otherMacs: [] as string[] };
+  });
+  const peerNic = target.peerAddress ? interfaceFor(interfaces, target.peerAddress) : undefined;
+  const [peerMacs] = await Promise.all([
+    target.peerAddress && peerNic && parseAddress(target.peerAddress)?.family === 'inet' ? probe(peerNic, target.peerAddress) : Promise.resolve(undefined),
+    ...vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet').map(async (v) => {
+      v.otherMacs = (await probe(v.nic!, v.ip)) ?? [];
+    }),
+  ]);
+
+  let links: LinkState[] | undefined;
+  let peerStatus: string | undefined;
+  const cl = await clStatus;
+  if (cl) {
+    if (cl instanceof Error || cl.exitCode !== 0) {
+      problems.push({ part: 'cl_status', message: `cl_status listnodes -v: ${cl instanceof Error ? cl.message : `exit ${cl.exitCode}: ${cl.stderr.trim().split('\n').pop() ?? ''}`}` });
+    } else {
+      const peer = parseClStatusListnodes(cl.stdout).find((n) => n.name === target.peerName);
+      peerStatus = peer?.status;
+      links = peer?.links ?? [];
+    }
+  }
+
+  const [drbdStates, groupStates] = await Promise.all([drbd, groups]);
+  for (const d of drbdStates) if (d.error) problems.push({ part: `drbd ${d.resource}`, message: `DRBD resource ${d.resource}: ${d.error}` });
+  const transition = groupStates.some((g) => g.verdict === 'SOME') && resourceManagerRunning();
+  return {
+    at,
+    node: target.node,
+    heartbeat,
+    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs } : undefined,
+    links,
+    vips,
+    drbd: drbdStates,
+    groups: groupStates,
+    transition,
+    problems,
+    ms: Date.now() - started,
+  };
+}
+
+/** Reads ha.cf's text into entries; kept here so the watcher and its tests read it one way. */
+export function readHaCf(path: string): HaCfEntry[] {
+  return parseHaCf(readFileSync(path, 'utf8'));
+}
