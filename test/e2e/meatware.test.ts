@@ -44,6 +44,9 @@ t.before(async () => {
     waitedMs = Date.now() - crashAt;
     meatclient = await cluster.nodes.master2!.exec('/usr/sbin/meatclient', ['-c', 'master1'], { input: 'y\n', timeoutMs: 30_000 });
     await cluster.waitForHolder('master2', 120_000);
+    // heartbeat logs the end of the takeover after the last resource started.
+    const logged = Date.now() + 30_000;
+    while (!/mach_down takeover complete/.test(cluster.haLog('master2')) && Date.now() < logged) await sleep(200);
   } catch (error) {
     setupError = error instanceof Error ? error.message : String(error);
   }
