@@ -311,13 +311,14 @@ Exit codes: 0 after SIGTERM, 2 usage error; with --once 0 OK, 1 WARNING,
         if (file.problems.length) return { error: file.problems.join('; ') };
         return watch.mergeOptions({ cli, explicit, defaults }, file.values);
       };
-      let merged = read();
+      const merged = read();
       if ('error' in merged) {
         writeStderr(`ha-agent watch: ${merged.error}\n`);
         // An unreadable configuration is UNKNOWN to a monitoring system, a usage error otherwise.
         throw new ExitWith(options.once ? 3 : EXIT.USAGE);
       }
-      const watcher = new watch.Watcher(merged, read, VERSION);
+      const { inProcessStatus } = await import('../lib/heartbeat/watch/in-process.ts');
+      const watcher = new watch.Watcher(merged, read, VERSION, process.env, inProcessStatus(await loadAllAgents()));
       throw new ExitWith(options.once ? await watcher.once() : await watcher.run());
     });
   // ---- end watch ----

@@ -70,6 +70,8 @@ stage() { # arch → $work/$arch/root, the installed tree
   install -m 0644 packaging/debian/copyright "$root/usr/share/doc/$pkg/copyright"
   gzip -9n -c "$changelog" >"$root/usr/share/doc/$pkg/changelog.gz"
   install -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/$pkg"
+  # ha-agent watch as a service: shipped, not enabled (no maintainer script enables it).
+  install -D -m 0644 packaging/systemd/ha-agent-watch.service "$root/lib/systemd/system/ha-agent-watch.service"
   chmod -R go-w "$root"
   find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 }
@@ -107,6 +109,9 @@ build_rpm() {
   cp -a "$work/$arch/root" "$root"
   # The heartbeat names are the scriptlets' business (rpm has no diversions), Debian's files are not for rpm.
   rm -rf "$root/DEBIAN" "$root/usr/share/lintian" "$root/etc/ha.d"
+  # rpm distributions keep units in /usr/lib/systemd/system (%{_unitdir}).
+  install -D -m 0644 "$root/lib/systemd/system/ha-agent-watch.service" "$root/usr/lib/systemd/system/ha-agent-watch.service"
+  rm -rf "$root/lib"
   # Its own (empty) rpm database: building and querying never create one in the builder's home.
   rpmbuild --quiet -bb --target "${rpm_arch[$arch]}-linux" --dbpath "$work/rpmdb" --define "_dbpath $work/rpmdb" \
     --define "_topdir $top" --define "_buildrootdir $work/$arch/rpmroot" --define "staged $root" \

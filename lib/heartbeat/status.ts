@@ -72,6 +72,12 @@ export interface StatusOptions {
   env: NodeJS.ProcessEnv;
   /** Per-call bound (ms). */
   timeoutMs?: number;
+  /**
+   * Answers a status call without a new process when the script is this
+   * executable (our agents: the same code the link would run), for a caller
+   * that asks every second (`ha-agent watch`); undefined: run the script.
+   */
+  inProcess?: (script: string, path: string, args: readonly string[], env: Record<string, string>) => Promise<{ stdout: string; stderr: string; exitCode: number } | undefined>;
 }
 
 export async function resourceStatus(resource: HaresourcesResource, options: StatusOptions): Promise<ResourceStatus> {
@@ -82,9 +88,10 @@ export async function resourceStatus(resource: HaresourcesResource, options: Sta
   const started = process.hrtime.bigint();
   // The environment ResourceManager gives its scripts (it exports these from shellfuncs).
   const env = { HA_DIR: options.haDir, HA_RESOURCEDIR: resourceDir, HA_FUNCS: `${options.haDir}/shellfuncs` };
-  const result = await run(path, [...resource.args, 'status'], { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000, env }).catch((error: Error) => ({
-    stdout: '', stderr: error.message, exitCode: -1,
-  }));
+  const result = (await options.inProcess?.(resource.script, path, resource.args, env).catch(() => undefined))
+    ?? await run(path, [...resource.args, 'status'], { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000, env }).catch((error: Error) => ({
+      stdout: '', stderr: error.message, exitCode: -1,
+    }));
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const firstLine = (text: string) => text.trim().split('\n').find((l) => l.trim())?.trim() ?? '';
   const detail = firstLine(result.stdout) || firstLine(result.stderr) || `no output, exit ${result.exitCode}`;

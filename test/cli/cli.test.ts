@@ -38,7 +38,7 @@ t.test('every command, argument and option has a description (the man page is ge
     for (const arg of command.registeredArguments) t.ok(arg.description, `${command.name()} <${arg.name()}>: described`);
     for (const option of command.options) t.ok(option.description, `${command.name()} ${option.flags}: described`);
   }
-  t.same(program.commands.map((c) => c.name()).sort(), ['check', 'crm-config', 'run', 'status']);
+  t.same(program.commands.map((c) => c.name()).sort(), ['check', 'crm-config', 'run', 'status', 'watch']);
 });
 
 t.test('run NAME ARGS ACTION is the agent through its link; --agent still works', async (t) => {

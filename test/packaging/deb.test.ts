@@ -60,6 +60,8 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
   await root.must(t, `dpkg -i ${DEB1}`);
   await checkLayout(t, root, stock);
   t.equal((await root.exec('readlink', ['-f', '/usr/sbin/ha-agent'])).stdout.trim(), OURS, 'ha-agent on the PATH');
+  t.match(await root.must(t, 'cat /lib/systemd/system/ha-agent-watch.service'), /^ExecStart=\/usr\/sbin\/ha-agent watch$/m, 'the watch unit is shipped');
+  t.equal((await root.sh('ls /etc/systemd/system/*.wants/ha-agent-watch.service 2>/dev/null')).stdout, '', 'and not enabled');
 
   await t.test('man pages are installed compressed and man finds them', async (t) => {
     const where = await root.must(t, 'man -w ocf_hara_IPaddr; man -w 8 ha-agent');
@@ -145,7 +147,7 @@ t.test('heartbeat, drbd-utils and resource-agents first: install, run, reinstall
     const left = await root.sh(
       'ls -d /usr/lib/ha-resource-agents /usr/sbin/ha-agent /usr/lib/ocf/resource.d/hara /usr/share/doc/ha-resource-agents ' +
         '/usr/share/man/man7/ocf_hara_* /usr/share/man/man8/ha-agent.8.gz /usr/share/lintian/overrides/ha-resource-agents ' +
-        '/var/lib/dpkg/info/ha-resource-agents.* /run/resource-agents/ha-resource-agents 2>/dev/null',
+        '/var/lib/dpkg/info/ha-resource-agents.* /run/resource-agents/ha-resource-agents /lib/systemd/system/ha-agent-watch.service 2>/dev/null',
     );
     t.equal(left.stdout, '', 'no file, link, directory, dpkg record or lock directory of ours');
   });

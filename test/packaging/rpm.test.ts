@@ -62,7 +62,7 @@ t.test('rpm -qpi / -qpl: the same files as the .deb, the platform minimums', asy
   t.match(info, /^License\s+: GPL-2\.0-or-later$/m);
   t.match(info, /glibc 2\.17 or later, on an x86-64-v2 CPU/);
   const files = (await root.must(t, `${RPM} -qpl ${RPM1}`)).trim().split('\n');
-  for (const path of [OURS, '/usr/sbin/ha-agent', '/usr/share/man/man8/ha-agent.8.gz', ...['IPaddr', 'drbddisk', 'Filesystem', 'mysqld'].flatMap((a) => [`/usr/lib/ocf/resource.d/hara/${a}`, `/usr/share/man/man7/ocf_hara_${a}.7.gz`])]) {
+  for (const path of [OURS, '/usr/sbin/ha-agent', '/usr/share/man/man8/ha-agent.8.gz', '/usr/lib/systemd/system/ha-agent-watch.service', ...['IPaddr', 'drbddisk', 'Filesystem', 'mysqld'].flatMap((a) => [`/usr/lib/ocf/resource.d/hara/${a}`, `/usr/share/man/man7/ocf_hara_${a}.7.gz`])]) {
     t.ok(files.includes(path), `ships ${path}`);
   }
   t.same(files.filter((f) => f.startsWith('/etc/ha.d')), [], 'the heartbeat names are not files of the rpm (the scriptlets manage them)');

@@ -95,10 +95,14 @@ export function deriveConditions(sample: Sample): Condition[] {
     const down = sample.links.filter((l) => !UP_STATUSES.has(l.status));
     const peerDead = peer.status !== undefined && !UP_STATUSES.has(peer.status);
     const allDown = sample.links.length > 0 && down.length === sample.links.length;
-    if ((allDown || peerDead) && peer.lanMacs && peer.lanMacs.length) {
+    // A peer that stopped heartbeat on purpose (its shutdown notice in heartbeat's log: a graceful
+    // failover) and stays up on the LAN is not a partition: the peer is gone as far as heartbeat goes.
+    if ((allDown || peerDead) && peer.lanMacs && peer.lanMacs.length && !peer.leftOnPurpose) {
       out.push({ kind: 'splitBrain', subject: { mac: peer.lanMacs[0] }, desc: `heartbeat hears nothing from ${peer.name} (${sample.links.map((l) => `${l.name} ${l.status}`).join(', ') || 'no links'}; node ${peer.status ?? 'unknown'}), but ${peer.address} still answers on the LAN from ${peer.lanMacs.join(', ')}: split brain` });
     } else if (peerDead) {
-      out.push({ kind: 'peerDead', subject: {}, desc: `heartbeat sees ${peer.name} ${peer.status}${peer.address ? ` and ${peer.address} does not answer on the LAN` : ''}` });
+      out.push({ kind: 'peerDead', subject: {}, desc: peer.leftOnPurpose
+        ? `heartbeat sees ${peer.name} ${peer.status}: it stopped heartbeat (shutdown notice in heartbeat's log)${peer.lanMacs?.length ? `; ${peer.address} still answers on the LAN` : ''}`
+        : `heartbeat sees ${peer.name} ${peer.status}${peer.address ? ` and ${peer.address} does not answer on the LAN` : ''}` });
     }
     if (!allDown && !peerDead) {
       for (const l of down) out.push({ kind: 'linkDown', subject: { link: l.name }, desc: `heartbeat link ${l.name} to ${peer.name} is ${l.status} (${sample.links.length - down.length} of ${sample.links.length} up)` });

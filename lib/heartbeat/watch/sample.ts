@@ -1,15 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { resolveDrbdTools } from '../../drbd/config.ts';
 import { Drbdadm } from '../../drbd/drbdadm.ts';
 import { parseDrbdsetupStatus } from '../../drbd/drbdsetup-status.ts';
 import { prefixContains, parseAddress } from '../../ip/address.ts';
 import { findAddress, parseIpAddrJson, type Interface } from '../../ip/iproute-json.ts';
+import { ArpWatch } from '../../ip/arp-watch.ts';
 import { arpProbe } from '../../ip/probe.ts';
 import { parseV1Args } from '../../ip/v1-spec.ts';
 import { run } from '../../system/exec.ts';
 import { declaredNodes, parseHaCf, type HaCfEntry } from '../hacf.ts';
 import type { Haresources } from '../haresources.ts';
-import { groupStatus, type GroupStatus } from '../status.ts';
+import { groupStatus, type GroupStatus, type StatusOptions } from '../status.ts';
 
 // One sample of the node for `ha-agent watch`: what heartbeat, the LAN,
 // DRBD and the groups' resources say right now. Side effects (files,
@@ -19,11 +20,17 @@ import { groupStatus, type GroupStatus } from '../status.ts';
 //  - heartbeat running: none (its pid file and /proc);
 //  - links and the peer as heartbeat sees them: one `cl_status listnodes -v`
 //    (heartbeat's API: the only place its link states are; only while it runs);
-//  - the service LAN: one `ip -j addr show`, one `arping` for the peer and one
-//    per VIP held here (the probes run in parallel);
+//  - the service LAN: one `ip -j addr show`; per VIP held here one arping
+//    that keeps running across samples (ArpWatch: started once, its replies
+//    read as they come; an arping per sample cost more than the rest of the
+//    sample), and one arping for the peer only while heartbeat does not hear
+//    it on every link;
 //  - DRBD: one `drbdadm status RES` per drbddisk resource (8.3's XML status
 //    lacks the peer's role: then `drbdadm role`, `dstate` too);
-//  - the groups: each resource's `status`, as ResourceManager calls it.
+//  - the groups: each resource's `status`, as ResourceManager calls it; for
+//    our own agents (the script is a link to this executable) the same code
+//    runs in this process instead (a cold start of the executable costs
+//    ~60 ms of CPU: more than everything else a sample does).
 
 export interface LinkState {
   name: string;
@@ -56,6 +63,64 @@ export function parseClStatusListnodes(text: string): ClusterNode[] {
   return nodes;
 }
 
+/**
+ * What heartbeat's own log says about the peer's last deliberate move:
+ * "Received shutdown notice from 'PEER'." (it stopped heartbeat on
+ * purpose: a graceful failover, not a partition) until heartbeat hears it
+ * again ("Link PEER:IF up.", "Status update for node PEER: status active",
+ * "Heartbeat restart on node PEER"). Pure: lines in, the last word out
+ * (undefined when these lines say nothing about the peer).
+ */
+export function peerLeftFromLog(text: string, peer: string, previous?: boolean): boolean | undefined {
+  let left = previous;
+  const name = peer.toLowerCase();
+  for (const line of text.split('\n')) {
+    const lower = line.toLowerCase();
+    if (!lower.includes(name)) continue;
+    if (lower.includes(`received shutdown notice from '${name}'`)) left = true;
+    else if (lower.includes(`link ${name}:`) && / up\.?\s*$/.test(lower)) left = false;
+    else if (lower.includes(`status update for node ${name}: status `) && !/status (dead|shutdown)/.test(lower)) left = false;
+    else if (lower.includes(`heartbeat restart on node ${name}`)) left = false;
+  }
+  return left;
+}
+
+/** Follows heartbeat's log (ha.cf logfile) from where it was last read; a rotated or truncated file is read from its start. */
+export class LogFollower {
+  private offset = -1;
+  private inode = 0;
+  left?: boolean;
+
+  constructor(readonly path: string | undefined, readonly peer: string | undefined) {}
+
+  /** Reads what heartbeat appended since the last call. The first call reads at most the last 256 KiB. */
+  poll(): boolean | undefined {
+    if (!this.path || !this.peer) return undefined;
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, 'r');
+      const st = fstatSync(fd);
+      if (st.ino !== this.inode || st.size < this.offset) this.offset = -1;
+      this.inode = st.ino;
+      const start = this.offset < 0 ? Math.max(0, st.size - 256 * 1024) : this.offset;
+      const length = Math.min(st.size - start, 4 * 1024 * 1024);
+      if (length > 0) {
+        const buffer = Buffer.alloc(length);
+        readSync(fd, buffer, 0, length, start);
+        const text = buffer.toString('latin1');
+        const complete = text.lastIndexOf('\n') + 1;
+        this.left = peerLeftFromLog(text.slice(0, complete), this.peer, this.left);
+        this.offset = start + complete;
+      } else this.offset = start;
+    } catch {
+      // No log (yet): nothing heartbeat said.
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    return this.left;
+  }
+}
+
 export interface VipState {
   ip: string;
   /** The interface holding it here, else the one named in haresources. */
@@ -82,7 +147,7 @@ export interface Sample {
   at: Date;
   node: string;
   heartbeat: { running: boolean; pid?: number; detail: string };
-  peer?: { name: string; status?: string; address?: string; lanMacs?: string[] };
+  peer?: { name: string; status?: string; address?: string; lanMacs?: string[]; leftOnPurpose?: boolean };
   /** heartbeat's links to the peer (undefined when heartbeat does not run or cannot be asked). */
   links?: LinkState[];
   vips: VipState[];
@@ -111,6 +176,23 @@ export interface WatchTarget {
   env: NodeJS.ProcessEnv;
   /** Bound of each command a sample runs (ms). */
   callTimeoutMs: number;
+  /** heartbeat's log, followed for the peer's shutdown notices (graceful stop vs partition). */
+  heartbeatLog?: LogFollower;
+  /** Our agents' status without a process each (see StatusOptions.inProcess). */
+  inProcess?: StatusOptions['inProcess'];
+  /** The long-running watcher's arpings, one per VIP held here ("NIC IP"); without it (--once) each sample probes once. */
+  arpWatches?: Map<string, ArpWatch>;
+  /** The sampling interval (ms): how often a kept arping probes. */
+  intervalMs?: number;
+}
+
+/** Ends every kept arping (SIGTERM, or before a reload drops a VIP). */
+export async function stopArpWatches(watches: Map<string, ArpWatch> | undefined, keep: ReadonlySet<string> = new Set()): Promise<void> {
+  if (!watches) return;
+  await Promise.all([...watches].filter(([key]) => !keep.has(key)).map(async ([key, w]) => {
+    watches.delete(key);
+    await w.stop();
+  }));
 }
 
 /** The VIPs and drbddisk resources of every group of haresources, once each. */
@@ -219,6 +301,26 @@ async function drbdState(target: WatchTarget, resource: string): Promise<DrbdSta
   }
 }
 
+/**
+ * The kept arping for a VIP held here (started on first use, again after it
+ * ended). It probes twice per interval (at most every 500 ms) so that a
+ * reply window of 2.5 probe intervals always holds two probes: a second
+ * holder is seen by the next sample, within the issue's 2 s.
+ */
+function keptArping(target: WatchTarget, nic: string, ip: string, problems: Sample['problems']): ArpWatch | undefined {
+  if (!target.arpWatches) return undefined;
+  const key = `${nic} ${ip}`;
+  let watch = target.arpWatches.get(key);
+  if (!watch) {
+    const intervalMs = Math.max(100, Math.min(500, (target.intervalMs ?? 1000) / 2));
+    watch = new ArpWatch(nic, ip, { intervalMs, lifetimeMs: 10 * 60_000 });
+    target.arpWatches.set(key, watch);
+  }
+  const note = watch.ensure();
+  if (note) problems.push({ part: `arping ${ip}`, message: note });
+  return watch;
+}
+
 /** Takes one sample. Never throws: what cannot be read is a problem in the sample. */
 export async function takeSample(target: WatchTarget): Promise<Sample> {
   const started = Date.now();
@@ -238,7 +340,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const out: GroupStatus[] = [];
     for (const g of target.haresources.groups) {
       try {
-        out.push(await groupStatus(target.haresources, g, { haDir: target.haDir, env: target.env, timeoutMs: target.callTimeoutMs }));
+        out.push(await groupStatus(target.haresources, g, { haDir: target.haDir, env: target.env, timeoutMs: target.callTimeoutMs, inProcess: target.inProcess }));
       } catch (error) {
         problems.push({ part: g.resources[0]?.text ?? g.node, message: `status of group ${g.resources[0]?.text}: ${(error as Error).message}` });
       }
@@ -266,13 +368,16 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const here = parsed && interfaces.length ? findAddress(interfaces, parsed.family, parsed.value) : [];
     return { ip: v.ip, nic: here[0]?.ifname ?? v.nic, heldHere: here.length > 0, otherMacs: [] as string[] };
   });
-  const peerNic = target.peerAddress ? interfaceFor(interfaces, target.peerAddress) : undefined;
-  const [peerMacs] = await Promise.all([
-    target.peerAddress && peerNic && parseAddress(target.peerAddress)?.family === 'inet' ? probe(peerNic, target.peerAddress) : Promise.resolve(undefined),
-    ...vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet').map(async (v) => {
-      v.otherMacs = (await probe(v.nic!, v.ip)) ?? [];
-    }),
-  ]);
+  const probed = vips.filter((v) => v.heldHere && v.nic && parseAddress(v.ip)?.family === 'inet');
+  const vipProbes = Promise.all(probed.map(async (v) => {
+    const watch = keptArping(target, v.nic!, v.ip, problems);
+    // A kept arping that has probed at least twice answers; a new one not yet: probe once.
+    v.otherMacs = watch?.settled()
+      ? watch.macsWithin(2.5 * watch.options.intervalMs).filter((mac) => !ownMacs.has(mac))
+      : (await probe(v.nic!, v.ip)) ?? [];
+  }));
+  // A VIP no longer held here (or moved to another NIC): its arping ends.
+  void stopArpWatches(target.arpWatches, new Set(probed.map((v) => `${v.nic} ${v.ip}`)));
 
   let links: LinkState[] | undefined;
   let peerStatus: string | undefined;
@@ -286,6 +391,15 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
       links = peer?.links ?? [];
     }
   }
+  // The peer is probed on the LAN only when heartbeat does not hear it on
+  // every link: that is when the answer decides (split brain or peer dead);
+  // a healthy sample spares the arping.
+  const hearsPeer = peerStatus !== undefined && ['active', 'up'].includes(peerStatus) && (links ?? []).every((l) => l.status === 'up');
+  const peerNic = target.peerAddress ? interfaceFor(interfaces, target.peerAddress) : undefined;
+  const peerMacs = heartbeat.running && !hearsPeer && target.peerAddress && peerNic && parseAddress(target.peerAddress)?.family === 'inet'
+    ? await probe(peerNic, target.peerAddress)
+    : undefined;
+  await vipProbes;
 
   const [drbdStates, groupStates] = await Promise.all([drbd, groups]);
   for (const d of drbdStates) if (d.error) problems.push({ part: `drbd ${d.resource}`, message: `DRBD resource ${d.resource}: ${d.error}` });
@@ -294,7 +408,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     at,
     node: target.node,
     heartbeat,
-    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs } : undefined,
+    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs, leftOnPurpose: target.heartbeatLog?.poll() } : undefined,
     links,
     vips,
     drbd: drbdStates,

@@ -9,7 +9,7 @@ import { hookEnvironment, parseHookSpec } from './channels/hooks.ts';
 import { mailMessage } from './channels/mail.ts';
 import { renderMetrics, writeAtomically } from './channels/metrics.ts';
 import { DEFAULT_DAMPING, deriveConditions, EVENT_KINDS, EventTracker, PLUGIN, pluginStatus, type Condition, type WatchEvent } from './events.ts';
-import { peerOf, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
+import { LogFollower, peerOf, stopArpWatches, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
 
 // `ha-agent watch`: the loop. Every --interval it takes a sample, derives
 // conditions, feeds the tracker, and hands each raise and clear to the
@@ -161,6 +161,7 @@ export class Watcher {
     private readonly reread: () => WatchOptions | { error: string },
     private readonly version: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly inProcess?: WatchTarget['inProcess'],
   ) {
     this.tracker = new EventTracker(options.node.toLowerCase(), { raiseAfter: options.raiseAfter, clearAfterMs: options.clearAfter * 1000 });
   }
@@ -189,8 +190,10 @@ export class Watcher {
     // Heartbeat's log as heartbeat's children get it.
     env.HA_LOGFILE ??= lastValue(haCf, 'logfile')?.value;
     env.HA_DEBUGLOG ??= lastValue(haCf, 'debugfile')?.value;
+    // Heartbeat exports its logfacility to its children (syslog through logger(1); "none" turns it off).
+    env.HA_LOGFACILITY ??= lastValue(haCf, 'logfacility')?.value;
     env.HA_DATEFMT ??= '%Y/%m/%d_%T ';
-    for (const k of ['HA_LOGFILE', 'HA_DEBUGLOG'] as const) if (!env[k]) delete env[k];
+    for (const k of ['HA_LOGFILE', 'HA_DEBUGLOG', 'HA_LOGFACILITY'] as const) if (!env[k]) delete env[k];
     this.log.configure({ name: 'ha-agent-watch', env, stdinIsTty: false });
     return {
       target: {
@@ -206,6 +209,11 @@ export class Watcher {
         heartbeatPidFile: this.options.heartbeatPidfile,
         env: { ...this.env, HA_LOGFILE: '', HA_DEBUGLOG: '' },
         callTimeoutMs: this.options.callTimeout * 1000,
+        inProcess: this.inProcess,
+        intervalMs: this.options.interval * 1000,
+        heartbeatLog: previous?.heartbeatLog && previous.heartbeatLog.path === (lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value) && previous.heartbeatLog.peer === peerName
+          ? previous.heartbeatLog
+          : new LogFollower(lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value, peerName),
       },
       problems,
     };
@@ -328,7 +336,11 @@ export class Watcher {
     }
     const loaded = this.load(this.target);
     for (const p of loaded.problems) this.log.error(`reload: ${p}`);
-    this.target = loaded.target;
+    // The kept arpings end (by PID) with the old configuration (its VIPs,
+    // its interval); the next sample starts those it needs.
+    const arpWatches = this.target.arpWatches;
+    void stopArpWatches(arpWatches);
+    this.target = { ...loaded.target, arpWatches };
     this.resolvedAt = 0;
     this.log.info(`reloaded: ${this.describeTarget()}`);
   }
@@ -359,7 +371,8 @@ export class Watcher {
   /** The loop, until SIGTERM (or SIGINT). Returns the exit code. */
   async run(): Promise<number> {
     const loaded = this.load();
-    this.target = loaded.target;
+    // Only the long-running watcher keeps an arping per held VIP (--once probes once).
+    this.target = { ...loaded.target, arpWatches: new Map() };
     for (const p of loaded.problems) this.log.error(p);
     const onTerm = () => this.stop();
     const onHup = () => {
@@ -419,6 +432,7 @@ export class Watcher {
       await Promise.all(pending.map((c) => c.done));
     }
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await stopArpWatches(this.target.arpWatches);
     this.writeMetricsFile();
     this.log.info('stopped (SIGTERM)');
   }

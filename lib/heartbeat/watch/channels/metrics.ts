@@ -55,7 +55,7 @@ export function renderMetrics(state: MetricsState): string {
     if (s.peer) {
       add('ha_watch_peer_status', 'The peer as heartbeat sees it (cl_status nodestatus): 1 for the status it has now, the line is absent when heartbeat cannot be asked.',
         s.peer.status ? [{ labels: { peer: s.peer.name, status: s.peer.status }, value: 1 }] : []);
-      add('ha_watch_peer_lan_answers', 'Whether the peer\'s address answered an ARP probe on the service LAN in the last sample (1) or not (0).',
+      add('ha_watch_peer_lan_answers', 'Whether the peer\'s address answered an ARP probe on the service LAN in the last sample (1) or not (0); probed only while heartbeat does not hear the peer on every link.',
         s.peer.lanMacs ? [{ labels: { peer: s.peer.name, address: s.peer.address ?? '' }, value: s.peer.lanMacs.length ? 1 : 0 }] : []);
     }
     if (s.links) {

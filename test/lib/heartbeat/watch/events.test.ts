@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { conditionKey, deriveConditions, EVENT_KINDS, EventTracker, pluginStatus, type Condition } from '../../../../lib/heartbeat/watch/events.ts';
-import { parseClStatusListnodes, targetsOf, peerOf, interfaceFor, type Sample } from '../../../../lib/heartbeat/watch/sample.ts';
+import { parseClStatusListnodes, targetsOf, peerOf, interfaceFor, peerLeftFromLog, type Sample } from '../../../../lib/heartbeat/watch/sample.ts';
 import { parseHaresources } from '../../../../lib/heartbeat/haresources.ts';
 import { parseHaCf } from '../../../../lib/heartbeat/hacf.ts';
 import { parseIpAddrJson } from '../../../../lib/ip/iproute-json.ts';
@@ -39,6 +39,7 @@ t.test('each fault of the issue\'s table gives its code and severity; a healthy 
     ['healthy primary', () => {}, []],
     ['one of two links down', (s) => { s.links![1]!.status = 'dead'; }, ['HA701']],
     ['every link down, peer dead to heartbeat, LAN answers: split brain', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; }, ['HA702']],
+    ['the peer stopped heartbeat on purpose (graceful failover), still up on the LAN: not split brain', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; s.peer!.leftOnPurpose = true; }, ['HA703']],
     ['every link down, LAN silent: the peer dead', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; s.peer!.lanMacs = []; }, ['HA703']],
     ['peer dead, LAN not probed (no address)', (s) => { s.peer!.status = 'dead'; s.peer!.lanMacs = undefined; s.links = []; }, ['HA703']],
     ['a VIP held here answering from another MAC', (s) => { s.vips[0]!.otherMacs = ['02:00:00:00:00:99']; }, ['HA711']],
@@ -129,4 +130,18 @@ t.test('targets from the tutorial\'s files: VIPs of both groups, drbddisk resour
   const ifs = parseIpAddrJson(JSON.stringify([{ ifname: 'eth1', address: '02:00:00:00:00:01', link_type: 'ether', flags: ['UP'], addr_info: [{ family: 'inet', local: '198.18.0.1', prefixlen: 24 }] }]));
   t.equal(interfaceFor(ifs, '198.18.0.2'), 'eth1');
   t.equal(interfaceFor(ifs, '198.19.0.2'), undefined);
+});
+
+t.test('heartbeat\'s log: the peer\'s shutdown notice, then heard again', async (t) => {
+  const log = [
+    "Dec 07 05:07:51 master1 heartbeat: [143]: info: Link master2:eth2 up.",
+    "Dec 07 05:10:02 master1 heartbeat: [143]: info: Received shutdown notice from 'master2'.",
+    "2026/12/07_05:10:03  ha-agent-watch[386]:    WARNING: HA703 raised: heartbeat sees master2 dead",
+  ].join('\n');
+  t.equal(peerLeftFromLog(log, 'master2'), true, 'left on purpose');
+  t.equal(peerLeftFromLog(log, 'master1'), undefined, 'nothing about another node');
+  t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Link master2:eth2 up.\n', 'master2', true), false, 'heard again');
+  t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Status update for node master2: status active\n', 'MASTER2', true), false);
+  t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Link master2:eth2 dead.\n', 'master2', true), true, 'a link going dead says nothing new');
+  t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Heartbeat restart on node master2\n', 'master2', true), false);
 });
