@@ -15,6 +15,8 @@
 #   --startup     afterwards, also run bench/startup.sh (build choice, writes bench/STARTUP.md)
 #   --no-pacemaker skip the three-node Pacemaker rows (bench/pacemaker-phase.ts → bench/results/pacemaker.md)
 #   --pacemaker-rounds N  cluster lifetimes per side for the Pacemaker rows (default 2)
+#   --no-watch    skip the ha-agent watch rows (detection per fault, the watcher's cost; bench/results/watch.md)
+#   --watch-runs N / --watch-minutes M   rounds of the faults (default 5) / minutes of the cost measure (default 10)
 #
 # Prints a Markdown table and writes bench/results/latest.md and latest.json
 # (a --quick run writes bench/results/quick.md and quick.json instead).
@@ -25,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0 split_brain=1 pacemaker=1 pcmk_opts=()
+quick=() only=() cluster_opts=() build=1 agents=$ROOT/dist/resource.d cluster=1 startup=0 split_brain=1 pacemaker=1 pcmk_opts=() watch=1 watch_opts=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick) ;;
@@ -35,6 +37,8 @@ while [ $# -gt 0 ]; do
     --no-cluster) cluster=0 ;;
     --no-failover) cluster_opts+=(--no-failover) ;;
     --no-split-brain) split_brain=0 ;;
+    --no-watch) watch=0 ;;
+    --watch-runs|--watch-minutes) watch_opts+=("--${1#--watch-}" "$2"); shift ;;
     --group-rounds|--failover-cycles) cluster_opts+=("$1" "$2"); shift ;;
     --startup) startup=1 ;;
     --no-pacemaker) pacemaker=0 ;;
@@ -133,6 +137,12 @@ if [ "$cluster" = 1 ] && [ "$split_brain" = 1 ]; then
   echo "bench: split-brain rows (stock and ours side by side)" >&2
   phase "$BUN" bench/split-brain-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$-sb" --out "$TMP/split-brain.json" "${quick[@]}" \
     || echo "bench: the split-brain phase failed" >&2
+fi
+
+if [ "$cluster" = 1 ] && [ "$watch" = 1 ]; then
+  echo "bench: ha-agent watch rows (detection per fault, the watcher's CPU and RSS; bench/results/watch.md)" >&2
+  phase "$BUN" bench/watch-phase.ts --tmp "$TMP" --agents "$agents" --id "bn$$-w" --out "$TMP/watch.json" "${quick[@]}" "${watch_opts[@]}" \
+    || echo "bench: the watch phase failed" >&2
 fi
 
 if [ "$pacemaker" = 1 ]; then

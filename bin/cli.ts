@@ -7,6 +7,7 @@ import { AGENTS } from '../agents/index.ts';
 import type { AgentDefinition } from '../lib/contract/agent.ts';
 import { runAgent } from '../lib/contract/dispatch.ts';
 import { run } from '../lib/system/exec.ts';
+import { NotInstalledError } from '../lib/contract/errors.ts';
 import { hostName } from '../lib/system/host.ts';
 import { formatFinding, readErrorText, reportJson, runCheck } from '../lib/heartbeat/check/index.ts';
 import { buildCrmConfig, DEFAULT_LOCATION_SCORE, DEFAULT_STICKINESS, renderCrmConfig } from '../lib/heartbeat/crm-config.ts';
@@ -116,6 +117,20 @@ async function checkAction(options: CheckCliOptions): Promise<void> {
     routes,
     env: process.env,
     resolveHost: resolves,
+    firewall: async (port, ifaces) => {
+      const { readFirewall } = await import('../lib/heartbeat/firewall.ts');
+      return readFirewall(port, ifaces, {
+        isRoot: process.getuid?.() === 0,
+        run: async (command, args) => {
+          try {
+            return await run(command, args, { timeoutMs: 5000, allowFailure: true });
+          } catch (error) {
+            if (error instanceof NotInstalledError) return undefined;
+            throw error;
+          }
+        },
+      });
+    },
   });
   if (options.json) writeStdout(`${reportJson(report)}\n`);
   else {

@@ -9,7 +9,7 @@ packages=(mariadb-server mariadb-client heartbeat resource-agents drbd-utils psm
   crmsh pacemaker-cli-utils pacemaker corosync
   dpkg-dev lintian rpm man-db binutils file debootstrap qemu-user
   gcc libc6-dev strace
-  exim4-daemon-light bsd-mailx prometheus
+  nftables iptables exim4-daemon-light bsd-mailx prometheus
   chromium)  # chromium: ha-agent timeline --html, the page tested in a real headless browser (playwright-core)
 missing=()
 for p in "${packages[@]}"; do

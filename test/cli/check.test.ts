@@ -30,6 +30,27 @@ interface Finding {
   message: string;
 }
 
+/** What the tutorial's ha.cf lacks against split brain (its section 6): a second link, dopd, a watcher. */
+const SPLIT_BRAIN_LINES = 'bcast eth1\nrespawn hacluster /usr/libexec/heartbeat/dopd\napiauth dopd gid=haclient uid=hacluster\nrespawn root /usr/sbin/ha-agent watch --alert-exec /etc/ha.d/alert.sh\n';
+/** DRBD's guide for heartbeat: resource-level fencing through dopd, and a split-brain handler. */
+const DRBD_CONF = `include "drbd.d/global_common.conf";
+include "drbd.d/*.res";
+`;
+const DRBD_COMMON = `global { usage-count no; }
+common {
+  handlers {
+    fence-peer "/usr/libexec/heartbeat/drbd-peer-outdater -t 5";
+    split-brain "/usr/lib/drbd/notify-split-brain.sh root"; # mails root
+  }
+  disk { fencing resource-only; }
+}
+`;
+const drbdRes = (name: string, minor: number) => `resource ${name} {
+  on master1 { device /dev/drbd${minor}; disk /dev/vdb${minor}; address 198.19.4.2:${7788 + minor}; meta-disk internal; }
+  on master2 { device /dev/drbd${minor}; disk /dev/vdb${minor}; address 198.19.4.3:${7788 + minor}; meta-disk internal; }
+}
+`;
+
 /** A clean node tree: the tutorial's three files plus what a well-set-up master1 has. */
 function cleanTree(root: string): void {
   const put = (path: string, content: string, mode = 0o644) => {
@@ -38,6 +59,11 @@ function cleanTree(root: string): void {
     chmodSync(`${root}${path}`, mode);
   };
   cpSync(`${fixtures}/tutorial-ha.cf`, `${root}/etc/ha.d/ha.cf`, { recursive: true });
+  writeFileSync(`${root}/etc/ha.d/ha.cf`, readFileSync(`${root}/etc/ha.d/ha.cf`, 'utf8') + SPLIT_BRAIN_LINES);
+  put('/etc/drbd.conf', DRBD_CONF);
+  put('/etc/drbd.d/global_common.conf', DRBD_COMMON);
+  put('/etc/drbd.d/data.res', drbdRes('data', 1));
+  put('/etc/drbd.d/web.res', drbdRes('web', 2));
   put('/etc/ha.d/haresources', readFileSync(`${fixtures}/tutorial-haresources`, 'utf8'));
   put('/etc/ha.d/authkeys', readFileSync(`${fixtures}/tutorial-authkeys`, 'utf8'), 0o600);
   mkdirSync(`${root}/etc/ha.d/resource.d`, { recursive: true });
@@ -109,11 +135,22 @@ t.teardown(async () => {
   rmSync(drbd.stateDir, { recursive: true, force: true });
 });
 
-t.test('the tutorial\'s ha.cf, authkeys and haresources check clean on master1', async (t) => {
+t.test('the tutorial\'s ha.cf, authkeys and haresources, with a second link, dopd, DRBD fencing and a watch, check clean on master1', async (t) => {
   const r = await check(() => {});
   t.same(r.findings, [], r.stdout + r.stderr);
   t.equal(r.ok, true);
   t.equal(r.exitCode, 0);
+});
+
+t.test('the tutorial\'s own ha.cf and DRBD defaults: what its section 6 warns about, as warnings', async (t) => {
+  const r = await check((root) => {
+    cpSync(`${fixtures}/tutorial-ha.cf`, `${root}${HACF}`);
+    writeFileSync(`${root}/etc/drbd.d/global_common.conf`, 'global { usage-count no; }\ncommon { }\n');
+  });
+  t.same(r.findings.map((f) => [f.code, f.file]).sort(), [
+    ['HA116', HACF], ['HA360', '/etc/drbd.d/data.res'], ['HA361', '/etc/drbd.d/data.res'], ['HA406', HACF],
+  ], r.stdout);
+  t.equal(r.exitCode, 0, 'warnings only');
 });
 
 t.test('the rig\'s ha.cf (ucast, 500ms) checks clean too; text output', async (t) => {
@@ -125,7 +162,11 @@ t.test('the rig\'s ha.cf (ucast, 500ms) checks clean too; text output', async (t
     reject: false, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRBDADM: DRBDADM_DOUBLE, DRBD_DOUBLE_STATE: drbd.stateDir, DRBD_DOUBLE_NODE: 'master1' },
   });
   t.equal(r.exitCode, 0, r.stdout);
-  t.equal(r.stdout, '/etc/ha.d: 0 error(s), 0 warning(s) for node master1');
+  // Both ucast lines go over eth2 (one link; the rig adds a second in test/rig/cluster.ts), and the fixture runs no watch.
+  const lines = r.stdout.split('\n');
+  t.match(lines[0], /^\/etc\/ha\.d\/ha\.cf:10: warning: one heartbeat link only \(2 medium line\(s\), all over eth2\).* \[HA116\] — add a second, separate link/);
+  t.match(lines[1], /^\/etc\/ha\.d\/ha\.cf: warning: nothing watches this node: .* \[HA406\]/);
+  t.equal(lines[2], '/etc/ha.d: 0 error(s), 2 warning(s) for node master1');
 });
 
 // [name, change, expected code, expected file (node path), expected line (0: whole file)]
@@ -145,7 +186,7 @@ const variants: Variant[] = [
   ['ucast peer on another network', replace(HACF, 'mcast eth2 225.0.0.7 694 1 0', 'ucast eth2 198.19.5.3'), 'HA111', HACF, 11],
   ['auto_failback unset', replace(HACF, 'auto_failback on\n', ''), 'HA112', HACF, 0],
   ['no log destination', (r) => { replace(HACF, 'debugfile /var/log/ha-debug\n', '')(r); replace(HACF, 'logfile /var/log/ha-log\n', '')(r); replace(HACF, 'logfacility local1\n', '')(r); }, 'HA113', HACF, 0],
-  ['no heartbeat medium', replace(HACF, 'mcast eth2 225.0.0.7 694 1 0\n', ''), 'HA114', HACF, 0],
+  ['no heartbeat medium', (r) => { replace(HACF, 'mcast eth2 225.0.0.7 694 1 0\n', '')(r); replace(HACF, 'bcast eth1\n', '')(r); }, 'HA114', HACF, 0],
   ['authkeys missing', (r) => unlinkSync(`${r}${AUTH}`), 'HA201', AUTH, 0],
   ['authkeys readable by others', (r) => chmodSync(`${r}${AUTH}`, 0o644), 'HA202', AUTH, 0],
   ['authkeys without auth', replace(AUTH, 'auth 1\n', ''), 'HA203', AUTH, 0],
@@ -179,6 +220,20 @@ const variants: Variant[] = [
   ['heartbeat not started at boot', (r) => { unlinkSync(`${r}/etc/rc2.d/S01heartbeat`); unlinkSync(`${r}/etc/systemd/system/multi-user.target.wants/heartbeat.service`); }, 'HA403', '/etc/init.d/heartbeat', 0],
   ['the VIP in /etc/network/interfaces', append('/etc/network/interfaces', '  up ip addr add 198.18.4.1/16 dev eth1 label eth1:0\n'), 'HA405', '/etc/network/interfaces', 4],
   ['peer name does not resolve', replace('/etc/hosts', '198.18.4.3 master2\n', ''), 'HA404', '/etc/hosts', 0],
+  // Split brain's causes (the tutorial's section 6); ha.cf's added lines are 17 (bcast eth1) to 20 (respawn watch).
+  ['one heartbeat link only', (r) => { replace(HACF, 'bcast eth1\n', '')(r); replace(HACF, /respawn hacluster.*\napiauth dopd.*\n/, '')(r); }, 'HA116', HACF, 11],
+  ['the same medium twice', append(HACF, 'bcast eth1\n'), 'HA117', HACF, 21],
+  ['an interface named twice on one bcast line', replace(HACF, 'bcast eth1\n', 'bcast eth1 eth1\n'), 'HA117', HACF, 17],
+  ['ucast to this node\'s own address only', replace(HACF, 'mcast eth2 225.0.0.7 694 1 0', 'ucast eth2 198.19.4.2'), 'HA118', HACF, 11],
+  ['dopd without apiauth dopd', replace(HACF, /apiauth dopd.*\n/, ''), 'HA121', HACF, 18],
+  ['dopd with one heartbeat link', replace(HACF, 'bcast eth1\n', ''), 'HA122', HACF, 17],
+  ['DRBD without fencing', replace('/etc/drbd.d/global_common.conf', 'disk { fencing resource-only; }', 'disk { }'), 'HA360', '/etc/drbd.d/data.res', 0],
+  ['DRBD fencing dont-care (the default, said out loud)', replace('/etc/drbd.d/global_common.conf', 'fencing resource-only', 'fencing dont-care'), 'HA360', '/etc/drbd.d/data.res', 0],
+  ['DRBD without a split-brain handler', replace('/etc/drbd.d/global_common.conf', /split-brain .*\n/, ''), 'HA361', '/etc/drbd.d/data.res', 0],
+  ['fencing without a fence-peer handler', replace('/etc/drbd.d/global_common.conf', /fence-peer .*\n/, ''), 'HA362', '/etc/drbd.d/data.res', 0],
+  ['a resource\'s own section overrides common (fencing off in data.res)', replace('/etc/drbd.d/data.res', '  on master1', '  disk { fencing dont-care; }\n  on master1'), 'HA360', '/etc/drbd.d/data.res', 0],
+  ['no watch configured', replace(HACF, /respawn root \/usr\/sbin\/ha-agent watch.*\n/, ''), 'HA406', HACF, 0],
+  ['a watch from an enabled unit instead of ha.cf', (r) => { replace(HACF, /respawn root \/usr\/sbin\/ha-agent watch.*\n/, '')(r); symlinkSync('/lib/systemd/system/ha-agent-watch.service', `${r}/etc/systemd/system/multi-user.target.wants/ha-agent-watch.service`); append(HACF, 'bcast eth1\n')(r); }, 'HA117', HACF, 20],
   ['log lines to the second (stock shellfuncs)', replace('/etc/ha.d/shellfuncs', /^HA_DATEFMT=.*$/m, '# no HA_DATEFMT: heartbeat\'s own "%Y/%m/%d_%T "'), 'HA407', '/etc/ha.d/shellfuncs', 0],
 ];
 
@@ -203,7 +258,8 @@ t.test(`${variants.length} broken variants: each its named finding, nothing unre
 t.test('every code the checker knows is produced by some variant here', async (t) => {
   // Not reachable from a scratch tree: validate-all runs only on the node itself (status.test.ts runs it clean);
   // a drbdadm that cannot run is the agents' own test (the environment here names the double).
-  const elsewhere = ['HA305', 'HA321'];
+  // The firewall (HA119, HA120) is live state of the network namespace: check-firewall.test.ts.
+  const elsewhere = ['HA305', 'HA321', 'HA119', 'HA120'];
   const covered = new Set(variants.map(([, , code]) => code));
   t.same(Object.keys(CODES).filter((c) => !covered.has(c) && !elsewhere.includes(c)), []);
 });

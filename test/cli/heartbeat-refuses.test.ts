@@ -4,8 +4,9 @@ import { Sandbox, netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
 // Where `ha-agent check` says "heartbeat refuses to start", the stock
 // heartbeat daemon (3.0.6, run as installed in the private-root node) does
 // refuse that very file, with the message the finding quotes. Only refusals
-// are run here: a daemon that does start would outlive the case (the rig's
-// own ha.cf starts in test/e2e).
+// are run in the shared node: a daemon that does start would outlive the case
+// (the rig's own ha.cf starts in test/e2e). The one case that starts (the
+// same medium twice, HA117) gets a node of its own, destroyed after it.
 
 const ns = `hae-hbr-${process.pid}`;
 const HACF = `logfile /var/log/ha-log
@@ -69,7 +70,8 @@ for (const c of cases) {
     const check = await node.exec('/etc/ha.d/resource.d/ha-agent', ['check', '--json']);
     const report = JSON.parse(check.stdout) as { findings: { file: string; code: string; message: string }[] };
     // The node's boot files are the host's /etc seen through the overlay: only the heartbeat files are this test's.
-    const ours = report.findings.filter((f) => f.file.startsWith('/etc/ha.d/'));
+    // One NIC, so one heartbeat link (HA116), and no watch (HA406): warnings of check.test.ts, not refusals.
+    const ours = report.findings.filter((f) => f.file.startsWith('/etc/ha.d/') && !['HA116', 'HA406'].includes(f.code));
     t.same([...new Set(ours.map((f) => f.code))], [c.code], 'the named finding, nothing else in ha.d', { stdout: check.stdout });
     t.match(ours[0]?.message ?? '', /refuses to start/, 'the finding says so');
     const daemon = await node.exec('/usr/libexec/heartbeat/heartbeat', [], { timeoutMs: 30_000 });
@@ -77,3 +79,32 @@ for (const c of cases) {
     t.match(node.readLog('ha-log'), c.says, 'with its own words for it');
   });
 }
+
+// What the stock daemon does with the same medium twice (check's HA117): it does not refuse; it opens a
+// second reader on the very same address and port (two sockets on 0.0.0.0%eth1:694), so every heartbeat
+// arrives twice and the second line adds no link.
+t.test('bcast eth1 twice: check says HA117; heartbeat starts and binds the same address twice', async (t) => {
+  const own = await Sandbox.start({
+    name: `hbm-${process.pid}`, hostname: 'master1', netns: ns,
+    etc: { 'ha.d/authkeys': { content: AUTHKEYS, mode: 0o600 }, 'ha.d/ha.cf': HACF.replace('bcast eth1\n', 'bcast eth1\nbcast eth1\n'), 'ha.d/haresources': HARESOURCES },
+  });
+  try {
+    const check = await own.exec('/etc/ha.d/resource.d/ha-agent', ['check', '--json']);
+    const findings = (JSON.parse(check.stdout) as { findings: { file: string; code: string; line: number }[] }).findings.filter((f) => f.file === '/etc/ha.d/ha.cf');
+    t.same(findings.filter((f) => f.code === 'HA117').map((f) => f.line), [9], check.stdout);
+    const daemon = await own.exec('/usr/libexec/heartbeat/heartbeat', [], { timeoutMs: 30_000 });
+    t.equal(daemon.exitCode, 0, `heartbeat started: ${daemon.stderr}`);
+    let sockets: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const ss = await own.exec('ss', ['-H', '-uanp', 'sport', '=', ':694']);
+      sockets = ss.stdout.split('\n').filter((l) => /0\.0\.0\.0%eth1:694/.test(l) && /heartbeat/.test(l));
+      if (sockets.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    t.equal(sockets.length, 2, `two heartbeat sockets on 0.0.0.0%eth1:694:\n${sockets.join('\n')}`);
+    t.notMatch(own.readLog('ha-log'), /ERROR: (Illegal|Bad|No heartbeat)/, 'no complaint about the configuration');
+  } finally {
+    await own.destroy();
+  }
+});

@@ -26,6 +26,9 @@ export const VIP_RESOURCE = `IPaddr::${VIP}/16/eth1`;
 export const GROUP = [VIP_RESOURCE, 'drbddisk::data', 'Filesystem::/dev/drbd1::/data::ext3', 'mysqld'] as const;
 const LAN: Record<NodeName | 'client', string> = { master1: '198.18.4.2', master2: '198.18.4.3', client: '198.18.4.4' };
 const HBLINK: Record<NodeName, string> = { master1: '198.19.4.2', master2: '198.19.4.3' };
+/** The second heartbeat link (ClusterOptions.secondLink): eth3 on its own switch. */
+const HBLINK2: Record<NodeName, string> = { master1: '198.19.5.2', master2: '198.19.5.3' };
+export const LAN_ADDRESS = LAN;
 const SHORT: Record<NodeName, string> = { master1: 'm1', master2: 'm2' };
 const PATH_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -57,6 +60,16 @@ export interface ClusterOptions {
    * resource call's start and end and the agents their steps, to the ms.
    */
   timeline?: boolean;
+  /** Lines appended to ha.cf (e.g. stonith_host). */
+  haCfLines?: string;
+  /** A second dedicated heartbeat link (eth3, its own switch, ucast lines in ha.cf): the tutorial's first remedy. */
+  secondLink?: boolean;
+  /**
+   * `ha-agent watch` on each node, started by the rig with these arguments
+   * (after --peer-address PEER) whenever heartbeat is started there and no
+   * watcher runs; it is not heartbeat's child, so it outlives a killed heartbeat.
+   */
+  watch?: { args: readonly string[] };
 }
 
 export interface NodeState {
@@ -93,7 +106,7 @@ HA_debug=1; export HA_debug
 
 // ---------------------------------------------------------------- configs
 
-export function haCf(timings: HeartbeatTimings): string {
+export function haCf(timings: HeartbeatTimings, secondLink = false): string {
   // The tutorial's ha.cf: timings shortened, ucast on the dedicated link
   // instead of mcast (both lines on both nodes: heartbeat skips its own).
   return `# tutorial ha.cf, timings shortened for the test rig
@@ -107,7 +120,7 @@ initdead ${timings.initdead}
 udpport 694
 ucast eth2 ${HBLINK.master1}
 ucast eth2 ${HBLINK.master2}
-auto_failback on
+${secondLink ? `ucast eth3 ${HBLINK2.master1}\nucast eth3 ${HBLINK2.master2}\n` : ''}auto_failback on
 node master1
 node master2
 crm no
@@ -221,6 +234,10 @@ export class Cluster {
     await ip(['link', 'add', 'br-hb', 'type', 'bridge'], this.ns.sw);
     await ip(['link', 'set', 'br-lan', 'up'], this.ns.sw);
     await ip(['link', 'set', 'br-hb', 'up'], this.ns.sw);
+    if (this.options.secondLink) {
+      await ip(['link', 'add', 'br-hb2', 'type', 'bridge'], this.ns.sw);
+      await ip(['link', 'set', 'br-hb2', 'up'], this.ns.sw);
+    }
     await netnsAdd(this.ns.client);
     await this.plug(this.ns.client, 'eth1', 'cl-lan', 'br-lan', `${LAN.client}/16`);
 
@@ -265,6 +282,7 @@ export class Cluster {
     await netnsAdd(ns);
     await this.plug(ns, 'eth1', `${SHORT[node]}-lan`, 'br-lan', `${LAN[node]}/16`);
     await this.plug(ns, 'eth2', `${SHORT[node]}-hb`, 'br-hb', `${HBLINK[node]}/24`);
+    if (this.options.secondLink) await this.plug(ns, 'eth3', `${SHORT[node]}-hb2`, 'br-hb2', `${HBLINK2[node]}/24`);
   }
 
   private async startSandbox(node: NodeName, tag: string): Promise<Sandbox> {
@@ -278,7 +296,7 @@ export class Cluster {
       etc: {
         ...this.options.extraEtc,
         ...(this.options.timeline ? { 'ha.d/shellfuncs': timelineShellfuncs() } : {}),
-        'ha.d/ha.cf': haCf(this.options.timings),
+        'ha.d/ha.cf': haCf(this.options.timings, this.options.secondLink) + (this.options.haCfLines ?? ''),
         'ha.d/authkeys': { content: AUTHKEYS, mode: 0o600 },
         'ha.d/haresources': `master1 ${this.options.group.join(' ')}\n`,
         'drbd.conf': DRBD_CONF,
@@ -316,6 +334,33 @@ export class Cluster {
     const r = await sb.exec('/usr/libexec/heartbeat/heartbeat', [], { timeoutMs: 30_000 });
     if (r.exitCode !== 0) throw new Error(`heartbeat start on ${node} failed (${r.exitCode}): ${r.stderr}`);
     this.say(`${node}: heartbeat started`);
+    if (this.options.watch) await this.startWatch(node);
+  }
+
+  /** Starts `ha-agent watch` in the node (detached, its own session) unless one runs; output in /var/log/watch.out. */
+  async startWatch(node: NodeName): Promise<void> {
+    const sb = await this.bootNode(node);
+    const peer = node === 'master1' ? 'master2' : 'master1';
+    const args = ['/etc/ha.d/resource.d/ha-agent', 'watch', '--peer-address', LAN[peer], ...(this.options.watch?.args ?? [])];
+    // Test-authored script: arguments are the rig's own constants, quoted for sh.
+    const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = await sb.sh(`[ -f /run/ha-agent-watch.pid ] && kill -0 "$(cat /run/ha-agent-watch.pid)" 2>/dev/null && exit 0
+setsid ${quoted} >>/var/log/watch.out 2>&1 </dev/null &
+echo $! >/run/ha-agent-watch.pid`);
+    if (r.exitCode !== 0) throw new Error(`ha-agent watch on ${node} did not start: ${r.stderr}`);
+  }
+
+  /** Ends the node's watcher (SIGTERM, as an operator would), if one runs. */
+  async stopWatch(node: NodeName): Promise<void> {
+    const sb = this.nodes[node];
+    if (!sb?.alive) return;
+    await sb.sh('[ -f /run/ha-agent-watch.pid ] && kill -TERM "$(cat /run/ha-agent-watch.pid)" 2>/dev/null; rm -f /run/ha-agent-watch.pid; true');
+  }
+
+  /** Every process named heartbeat in the node SIGKILLed (the node, its VIP, mount, Primary and mysqld stay). */
+  async killHeartbeat(node: NodeName): Promise<void> {
+    this.say(`${node}: heartbeat KILLED (kill -9; the node and its resources stay)`);
+    await this.nodes[node]?.sh('kill -9 $(pgrep -x heartbeat) 2>/dev/null; true');
   }
 
   /** `/etc/init.d/heartbeat stop` equivalent: heartbeat -k, then wait until it is gone. */
@@ -358,9 +403,11 @@ export class Cluster {
    * nodes' ports on the heartbeat switch go down/up, so each node's eth2
    * loses carrier while the nodes and the service LAN (eth1) stay up.
    */
-  async setHeartbeatLink(up: boolean): Promise<void> {
-    for (const node of NODES) await ip(['link', 'set', `${SHORT[node]}-hb`, up ? 'up' : 'down'], this.ns.sw);
-    this.say(`heartbeat link (eth2) ${up ? 'back up' : 'DOWN'}: nodes and LAN untouched`);
+  async setHeartbeatLink(up: boolean, links: readonly ('eth2' | 'eth3')[] = ['eth2']): Promise<void> {
+    for (const link of links) {
+      for (const node of NODES) await ip(['link', 'set', `${SHORT[node]}-${link === 'eth2' ? 'hb' : 'hb2'}`, up ? 'up' : 'down'], this.ns.sw);
+    }
+    this.say(`heartbeat link (${links.join(', ')}) ${up ? 'back up' : 'DOWN'}: nodes and LAN untouched`);
   }
 
   async nodeState(node: NodeName): Promise<NodeState> {

@@ -9,7 +9,7 @@
 //        HA2xx authkeys                           → check/authkeys.ts
 //        HA30x haresources lines (files, nodes,
 //              arguments, one resource twice)     → check/haresources.ts
-//        HA305, HA31x–HA35x our resources
+//        HA305, HA31x–HA36x our resources
 //              (validate-all, per-agent checks,
 //              order inside a group)              → check/resources.ts
 //        HA4xx the node (boot, OS config, names)  → check/node.ts
@@ -53,6 +53,13 @@ export const CODES = {
   HA113: ['warning', 'no log destination'],
   HA114: ['error', 'no heartbeat medium'],
   HA115: ['error', 'initdead below deadtime'],
+  HA116: ['warning', 'one heartbeat link only'],
+  HA117: ['warning', 'the same heartbeat medium twice'],
+  HA118: ['error', 'ucast names only this node\'s own address'],
+  HA119: ['error', 'firewall drops heartbeat\'s UDP port'],
+  HA120: ['warning', 'firewall rules unreadable'],
+  HA121: ['error', 'dopd without apiauth dopd'],
+  HA122: ['warning', 'dopd with one heartbeat link'],
   HA201: ['error', 'authkeys missing or unreadable'],
   HA202: ['error', 'authkeys mode not 0600'],
   HA203: ['error', 'authkeys without an auth line'],
@@ -81,11 +88,15 @@ export const CODES = {
   HA350: ['error', 'Filesystem on DRBD before its drbddisk'],
   HA351: ['error', 'mysqld before the Filesystem of its datadir'],
   HA352: ['error', 'resource in two groups'],
+  HA360: ['warning', 'DRBD without fencing'],
+  HA361: ['warning', 'DRBD without a split-brain handler'],
+  HA362: ['error', 'DRBD fencing without a fence-peer handler'],
   HA401: ['error', 'group service started at boot'],
   HA402: ['error', 'replicated filesystem mounted at boot'],
   HA403: ['warning', 'heartbeat not started at boot'],
   HA404: ['warning', 'peer name does not resolve'],
   HA405: ['error', 'VIP configured by the OS at boot'],
+  HA406: ['warning', 'no watch configured'],
   HA407: ['info', 'log lines stamped to the second (no HA_DATEFMT with %N)'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 export type FindingCode = keyof typeof CODES;

@@ -1,3 +1,4 @@
+import type { FirewallView } from '../firewall.ts';
 import { constants, accessSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { AgentDefinition } from '../../contract/agent.ts';
@@ -23,6 +24,8 @@ export interface CheckOptions {
   env: NodeJS.ProcessEnv;
   /** Resolves a host name (the peer check); undefined = cannot. */
   resolveHost?: (name: string) => Promise<boolean>;
+  /** Reads this node's packet filter for heartbeat's UDP port (HA119/HA120); undefined = not looked at. */
+  firewall?: (port: number, ifaces: readonly string[]) => Promise<FirewallView>;
 }
 
 /** Why a file could not be read, in words. */

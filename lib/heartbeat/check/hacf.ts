@@ -1,12 +1,17 @@
-import type { Route } from '../../ip/iproute-json.ts';
+import { posix } from 'node:path';
+import type { Interface, Route } from '../../ip/iproute-json.ts';
 import { parseAddress, prefixContains } from '../../ip/address.ts';
 import { crmEnabled, declaredNodes, HA_CF_DIRECTIVES, lastValue, parseDurationMs, parseHaCf, type HaCfEntry } from '../hacf.ts';
 import type { Findings } from './codes.ts';
 import { closestWord, type CheckOptions, type NodeFiles } from './context.ts';
+import type { FirewallView } from '../firewall.ts';
 
 // ha.cf (HA1xx) as heartbeat reads it: directives it knows, this node among
 // the nodes, timings heartbeat accepts, media on interfaces this node has,
-// and the settings people regret leaving out (auto_failback, a log).
+// and the settings people regret leaving out (auto_failback, a log); and the
+// causes of split brain the tutorial's section 6 names that live in ha.cf:
+// one link, media that look redundant and are not, a firewall dropping
+// heartbeats, dopd half set up.
 
 const fmtMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
 
@@ -19,6 +24,7 @@ export function checkHaCf(files: NodeFiles, file: string, node: string, options:
   }
   const entries = parseHaCf(text);
   checkEntries(entries, file, node, options, findings);
+  checkMediaAndDopd(entries, file, options.interfaces, findings);
   return entries;
 }
 
@@ -121,4 +127,111 @@ function routeContains(route: Route, family: 'inet' | 'inet6', value: bigint): b
   const parsed = parseAddress(net ?? '');
   if (!parsed || parsed.family !== family) return false;
   return prefixContains(family, parsed.value, len === undefined ? (family === 'inet' ? 32 : 128) : Number(len), value);
+}
+
+const MEDIA = ['bcast', 'mcast', 'mcast6', 'ucast', 'ucast6', 'serial'];
+
+/** One way heartbeat's packets travel: an interface and UDP port, or a serial device. */
+interface Path {
+  link: string;
+  port?: number;
+  entry: HaCfEntry;
+  /** The medium as written, to spot the same one twice. */
+  identity: string;
+}
+
+function udpPort(entries: readonly HaCfEntry[]): number {
+  const v = [...entries].reverse().find((e) => e.directive === 'udpport')?.values[0];
+  return v && /^\d+$/.test(v) ? Number(v) : 694;
+}
+
+function ownAddress(interfaces: readonly Interface[], ifname: string, text: string): boolean {
+  const a = parseAddress(text);
+  const iface = interfaces.find((i) => i.ifname === ifname);
+  return !!a && !!iface?.addresses.some((x) => x.family === a.family && x.value === a.value);
+}
+
+/** The paths the media lines open, without ucast lines to this node itself (heartbeat sends nothing there that the peer hears). */
+function mediaPaths(entries: readonly HaCfEntry[], interfaces: readonly Interface[]): Path[] {
+  const port = udpPort(entries);
+  const paths: Path[] = [];
+  for (const e of entries.filter((x) => MEDIA.includes(x.directive))) {
+    if (e.directive === 'serial') for (const dev of e.values) paths.push({ link: `serial ${dev}`, entry: e, identity: `serial ${dev}` });
+    else if (e.directive === 'bcast') for (const ifname of e.values) paths.push({ link: ifname, port, entry: e, identity: `bcast ${ifname}` });
+    else if (e.directive.startsWith('mcast') && e.values[0]) {
+      const p = Number(e.values[2]);
+      paths.push({ link: e.values[0], port: Number.isInteger(p) ? p : port, entry: e, identity: `${e.directive} ${e.values.slice(0, 3).join(' ')}` });
+    } else if (e.directive.startsWith('ucast') && e.values[0] && e.values[1] && !ownAddress(interfaces, e.values[0], e.values[1])) {
+      paths.push({ link: e.values[0], port, entry: e, identity: `${e.directive} ${e.values[0]} ${e.values[1]}` });
+    }
+  }
+  return paths;
+}
+
+const dopdEntry = (entries: readonly HaCfEntry[]) => entries.find((e) => e.directive === 'respawn' && e.values.some((v) => posix.basename(v) === 'dopd'));
+
+/** HA116–HA118, HA121, HA122: the media and dopd lines of ha.cf. */
+function checkMediaAndDopd(entries: readonly HaCfEntry[], file: string, interfaces: readonly Interface[], findings: Findings): void {
+  const media = entries.filter((e) => MEDIA.includes(e.directive));
+  if (!media.length) return; // HA114
+  const paths = mediaPaths(entries, interfaces);
+  // A ucast line to this node itself is HA118's, but the user meant it as a link: counted here, said there.
+  const ucastIfaces = new Set(media.filter((e) => e.directive.startsWith('ucast') && e.values[0]).map((e) => e.values[0]!));
+  const links = [...new Set([...paths.map((p) => p.link), ...ucastIfaces])];
+  const dopd = dopdEntry(entries);
+
+  // The same medium on two lines (or one interface twice on a bcast line): heartbeat starts, opens a
+  // second socket on the same address (ss shows two heartbeat readers on 0.0.0.0%eth1:694), receives
+  // every packet twice and counts one link: it looks redundant and is not.
+  const seen = new Map<string, HaCfEntry>();
+  for (const p of paths) {
+    const first = seen.get(p.identity);
+    if (first) findings.add('HA117', file, p.entry.line, `${p.identity} is already a medium (line ${first.line}): heartbeat opens it twice on the same address and port, every heartbeat arrives twice, and it is still one link`, 'remove the duplicate; for redundancy use a second, separate link (another NIC or a serial cable)');
+    else seen.set(p.identity, p.entry);
+  }
+
+  // ucast lines on an interface that name only this node: nothing goes to the peer there.
+  for (const ifname of ucastIfaces) {
+    if (paths.some((p) => p.link === ifname)) continue;
+    const e = media.find((x) => x.directive.startsWith('ucast') && x.values[0] === ifname)!;
+    findings.add('HA118', file, e.line, `every ucast line on ${ifname} names this node's own address (${e.values[1]}): heartbeat sends nothing to the peer there, so the peer declares this node dead (the ha.cf copied from the other node?)`, `write the peer's address: "ucast ${ifname} PEER-ADDRESS" (the same ha.cf on both nodes may list both addresses: heartbeat skips its own)`);
+  }
+
+  if (links.length === 1) {
+    const where = `${media.length} medium line(s), all over ${links[0]}`;
+    if (dopd) findings.add('HA122', file, dopd.line, `dopd runs, but every heartbeat goes over ${links[0]}: when that link fails dopd cannot reach the peer to outdate its disk, so it protects nothing (${where})`, 'add a second heartbeat link (another NIC: "bcast eth1", or "serial /dev/ttyS0") as DRBD\'s guide requires for dopd');
+    else findings.add('HA116', file, media[0]!.line, `one heartbeat link only (${where}): one cable, switch port or firewall rule away from split brain, with both nodes taking the group`, 'add a second, separate link: "bcast eth1" on the service LAN, another NIC, or "serial /dev/ttyS0" with a null-modem cable');
+  }
+  if (dopd && !entries.some((e) => e.directive === 'apiauth' && e.values[0] === 'dopd')) {
+    findings.add('HA121', file, dopd.line, 'dopd is respawned but ha.cf has no "apiauth dopd" line: heartbeat refuses dopd\'s API sign-on, so drbd-peer-outdater never reaches the peer', 'add "apiauth dopd gid=haclient uid=hacluster"');
+  }
+}
+
+/** HA119, HA120: what the node's packet filter does to heartbeat's port(s); run after checkHaCf when ha.cf was read. */
+export async function checkFirewall(entries: readonly HaCfEntry[], file: string, options: CheckOptions, findings: Findings): Promise<void> {
+  if (!options.firewall) return;
+  const views = new Map<number, FirewallView>();
+  for (const [port, ifaces] of heartbeatPorts(entries, options.interfaces)) views.set(port, await options.firewall(port, ifaces));
+  const udpLine = entries.find((e) => e.directive === 'udpport')?.line ?? 0;
+  for (const [port, view] of views) {
+    if (!view.readable) {
+      findings.add('HA120', file, 0, `cannot tell whether a firewall drops heartbeat's UDP port ${port}: ${view.why}`, 'run ha-agent check as root (it reads nft -j list ruleset and iptables-save)');
+      continue;
+    }
+    for (const b of view.blocking) {
+      findings.add('HA119', file, udpLine, `${b.where}: "${b.rule}" drops heartbeat's UDP port ${port}${b.iface ? ` on ${b.iface}` : ''}: heartbeats are lost while the service LAN works, the classic split brain`, `accept it before the drop, e.g. nft insert rule ${b.where.replace(/^nftables /, '')} udp dport ${port} accept (iptables: -I INPUT -p udp --dport ${port} -j ACCEPT), on both nodes`);
+    }
+  }
+}
+
+/** The UDP ports heartbeat uses (udpport, an mcast line's own port) and the interfaces of each. */
+function heartbeatPorts(entries: readonly HaCfEntry[], interfaces: readonly Interface[]): Map<number, string[]> {
+  const ports = new Map<number, string[]>();
+  for (const p of mediaPaths(entries, interfaces)) {
+    if (p.port === undefined) continue;
+    const list = ports.get(p.port) ?? [];
+    if (!list.includes(p.link)) list.push(p.link);
+    ports.set(p.port, list);
+  }
+  return ports;
 }

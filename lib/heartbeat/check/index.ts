@@ -2,10 +2,10 @@ import { crmEnabled, declaredNodes } from '../hacf.ts';
 import { Findings, type Finding } from './codes.ts';
 import { NodeFiles, type CheckOptions } from './context.ts';
 import { checkAuthkeys } from './authkeys.ts';
-import { checkHaCf } from './hacf.ts';
+import { checkFirewall, checkHaCf } from './hacf.ts';
 import { checkHaresources } from './haresources.ts';
-import { checkNode } from './node.ts';
-import { checkOurResources } from './resources.ts';
+import { checkNode, checkWatch } from './node.ts';
+import { checkDrbdFencing, checkOurResources } from './resources.ts';
 
 // `ha-agent check`: reads ha.cf, authkeys and haresources the way heartbeat
 // and its ResourceManager do, asks our agents' own parameter tables (and,
@@ -47,6 +47,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const node = options.node.toLowerCase();
 
   const entries = checkHaCf(files, `${haDir}/ha.cf`, node, options, findings);
+  if (entries) await checkFirewall(entries, `${haDir}/ha.cf`, options, findings);
   const nodes = declaredNodes(entries ?? []);
   const crmOn = crmEnabled(entries ?? []) !== undefined;
 
@@ -57,8 +58,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const haresourcesPath = `${haDir}/haresources`;
   const { parsed, resolved } = checkHaresources(files, haresourcesPath, nodes, entries !== undefined, options, findings);
   await checkOurResources(resolved, haresourcesPath, options, files, findings);
+  checkDrbdFencing(resolved, entries ?? [], files, findings);
 
-  if (entries !== undefined) await checkNode(parsed, nodes, node, options, files, findings);
+  if (entries !== undefined) {
+    await checkNode(parsed, nodes, node, options, files, findings);
+    checkWatch(entries, `${haDir}/ha.cf`, files, findings);
+  }
   return report(findings);
 }
 

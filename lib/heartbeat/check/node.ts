@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { canonicalAddress, parseAddress } from '../../ip/address.ts';
 import { paramsFromV1Args } from '../../contract/params.ts';
+import type { HaCfEntry } from '../hacf.ts';
 import type { Haresources, HaresourcesResource } from '../haresources.ts';
 import type { Findings } from './codes.ts';
 import type { CheckOptions, NodeFiles } from './context.ts';
@@ -8,7 +9,8 @@ import type { Resolved } from './resources.ts';
 
 // The node (HA4xx): what it starts at boot (rc?.d links, systemd *.wants
 // links, /etc/fstab, the OS's network configuration), read as files under
-// the root, never through systemctl; and whether the peer's name resolves.
+// the root, never through systemctl; whether the peer's name resolves; and
+// whether anything watches the node (ha-agent watch).
 
 /** Init script names and systemd units that start what a resource manages. */
 function bootUnitsFor(r: Resolved): string[] {
@@ -129,4 +131,12 @@ function bootEnabled(files: NodeFiles): Map<string, string[]> {
     }
   }
   return enabled;
+}
+
+/** HA406: `ha-agent watch` from ha.cf's respawn, or an enabled systemd unit. */
+export function checkWatch(entries: readonly HaCfEntry[], file: string, files: NodeFiles, findings: Findings): void {
+  const enabledUnits = [...bootEnabled(files).keys()];
+  const respawned = entries.some((e) => e.directive === 'respawn' && e.values.some((v, i) => /^ha-agent/.test(posix.basename(v)) && (posix.basename(v) === 'ha-agent-watch' || e.values[i + 1] === 'watch')));
+  if (respawned || enabledUnits.some((u) => /^ha-agent-watch(@.*)?$/.test(u))) return;
+  findings.add('HA406', file, 0, 'nothing watches this node: no "respawn … ha-agent watch" in ha.cf and no enabled ha-agent-watch unit, so a split brain, a dead heartbeat or a stopped mysqld is seen only when a customer calls', 'add "respawn root /usr/sbin/ha-agent watch --alert-exec /etc/ha.d/alert.sh" (or --mail-to root) to ha.cf on both nodes, or systemctl enable ha-agent-watch');
 }

@@ -7,15 +7,19 @@ import { findInterfaceForAddress } from '../../ip/iproute-json.ts';
 import { parseVipSpec } from '../../ip/target.ts';
 import { OptionFileError, readOptionFiles } from '../../mysql/mycnf.ts';
 import { DEFAULT_CONFIG_FILES, resolveServerSettings } from '../../mysql/settings.ts';
+import { posix } from 'node:path';
+import { globLastPart, readDrbdResources, type DrbdResourceSettings } from '../../drbd/conf.ts';
+import type { HaCfEntry } from '../hacf.ts';
 import type { HaresourcesGroup, HaresourcesResource } from '../haresources.ts';
 import type { FindingCode, Findings } from './codes.ts';
 import type { CheckOptions, NodeFiles } from './context.ts';
 
-// Our resources in haresources (HA305, HA31x–HA35x): what each agent needs
+// Our resources in haresources (HA305, HA31x–HA36x): what each agent needs
 // on this node (the VIP's interface and network, the DRBD resource, the
 // mount point and fstype, mysqld's option files, datadir and binary), the
 // agent's own validate-all on the node itself, and the order inside a group
-// (promote before mount, mount before mysqld).
+// (promote before mount, mount before mysqld); and the DRBD configuration
+// of each drbddisk resource against split brain (fencing, handlers).
 
 /** Where a resource of the group lives, for ordering and ownership checks. */
 export interface Resolved {
@@ -187,6 +191,30 @@ function checkOrdering(resolved: readonly Resolved[], file: string, findings: Fi
     if (r.definition?.name !== 'mysqld' || !r.datadirMount) continue;
     if (r.datadirMount.index > r.index) {
       findings.add('HA351', file, r.resource.line, `${r.resource.text} starts before ${r.datadirMount.resource.text} mounts its datadir: MySQL would start on the empty mount point`, `put ${r.resource.text} after ${r.datadirMount.resource.text}`);
+    }
+  }
+}
+
+/** HA360–HA362: the DRBD resources drbddisk names, as the DRBD configuration sets them up. */
+export function checkDrbdFencing(resolved: readonly Resolved[], entries: readonly HaCfEntry[], files: NodeFiles, findings: Findings): void {
+  const dopd = entries.some((e) => e.directive === 'respawn' && e.values.some((v) => posix.basename(v) === 'dopd'));
+  // Only resources drbdadm knows (HA320 reports the others).
+  const resources = resolved.filter((r) => r.definition?.name === 'drbddisk' && r.params && r.drbdDevice).map((r) => ({ name: r.params!.get('drbd_resource'), conf: r.params!.get('drbdconf') || undefined }));
+  const reader = { read: (p: string) => { const t = files.read(p); return typeof t === 'string' ? t : undefined; }, glob: (p: string) => globLastPart(p, (d) => files.list(d)) };
+  const cache = new Map<string, DrbdResourceSettings[]>();
+  for (const { name, conf } of resources) {
+    const main = conf || '/etc/drbd.conf';
+    if (!cache.has(main)) cache.set(main, readDrbdResources(main, reader));
+    const settings = cache.get(main)!.find((r) => r.name === name);
+    if (!settings) continue; // unknown resources are HA320
+    const fencing = settings.fencing && settings.fencing !== 'dont-care' ? settings.fencing : undefined;
+    if (!fencing) {
+      findings.add('HA360', settings.file, 0, `DRBD resource ${name} has no fencing policy${dopd ? ' (dopd runs, but DRBD never calls it)' : ' and ha.cf runs no dopd'}: after the heartbeat link fails, the side that takes over promotes a disk the other may still write, and the data diverge`, `set "fencing resource-only;" (disk section in 8.4, net in 9) with handlers { fence-peer "/usr/libexec/heartbeat/drbd-peer-outdater -t 5"; } and run dopd from ha.cf ("respawn hacluster /usr/libexec/heartbeat/dopd", "apiauth dopd gid=haclient uid=hacluster")`);
+    } else if (!settings.handlers.has('fence-peer')) {
+      findings.add('HA362', settings.file, 0, `DRBD resource ${name} has "fencing ${fencing}" but no fence-peer handler: DRBD has nothing to call when it loses the peer, so the fencing never happens`, 'add handlers { fence-peer "/usr/libexec/heartbeat/drbd-peer-outdater -t 5"; } (heartbeat with dopd) to the resource or to common');
+    }
+    if (!settings.handlers.has('split-brain')) {
+      findings.add('HA361', settings.file, 0, `DRBD resource ${name} has no split-brain handler: when DRBD detects split brain it drops the connection and tells nobody`, 'add handlers { split-brain "/usr/lib/drbd/notify-split-brain.sh root"; } (it mails root; ha-agent watch reports the StandAlone state too)');
     }
   }
 }

@@ -363,6 +363,9 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
   const at = new Date(started);
   const problems: Sample['problems'] = [];
   const heartbeat = heartbeatRunning(target.heartbeatPidFile);
+  // A group's resources are sampled one after the other (a second or more): ResourceManager may finish
+  // a takegroup/givegroup while they are, so it counts as a transition if it ran at the start or the end.
+  const resourceManagerAtStart = resourceManagerRunning();
 
   // heartbeat's log first: whether it grew decides whether cl_status is asked.
   const leftOnPurpose = target.heartbeatLog?.poll();
@@ -451,7 +454,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
 
   const [drbdStates, groupStates] = await Promise.all([drbd, groups]);
   for (const d of drbdStates) if (d.error) problems.push({ part: `drbd ${d.resource}`, message: `DRBD resource ${d.resource}: ${d.error}` });
-  const transition = groupStates.some((g) => g.verdict === 'SOME') && resourceManagerRunning();
+  const transition = groupStates.some((g) => g.verdict === 'SOME') && (resourceManagerAtStart || resourceManagerRunning());
   return {
     at,
     node: target.node,
