@@ -97,12 +97,15 @@ export function deriveConditions(sample: Sample): Condition[] {
     const allDown = sample.links.length > 0 && down.length === sample.links.length;
     // A peer that stopped heartbeat on purpose (its shutdown notice in heartbeat's log: a graceful
     // failover) and stays up on the LAN is not a partition: the peer is gone as far as heartbeat goes.
-    if ((allDown || peerDead) && peer.lanMacs && peer.lanMacs.length && !peer.leftOnPurpose) {
+    // A crashed peer back on the LAN before its heartbeat runs (a reboot) is not a partition: see PeerLossMemo.
+    if ((allDown || peerDead) && peer.lanMacs && peer.lanMacs.length && !peer.leftOnPurpose && peer.partitioned !== false) {
       out.push({ kind: 'splitBrain', subject: { mac: peer.lanMacs[0] }, desc: `heartbeat hears nothing from ${peer.name} (${sample.links.map((l) => `${l.name} ${l.status}`).join(', ') || 'no links'}; node ${peer.status ?? 'unknown'}), but ${peer.address} still answers on the LAN from ${peer.lanMacs.join(', ')}: split brain` });
     } else if (peerDead) {
       out.push({ kind: 'peerDead', subject: {}, desc: peer.leftOnPurpose
         ? `heartbeat sees ${peer.name} ${peer.status}: it stopped heartbeat (shutdown notice in heartbeat's log)${peer.lanMacs?.length ? `; ${peer.address} still answers on the LAN` : ''}`
-        : `heartbeat sees ${peer.name} ${peer.status}${peer.address ? ` and ${peer.address} does not answer on the LAN` : ''}` });
+        : peer.lanMacs?.length
+          ? `heartbeat sees ${peer.name} ${peer.status ?? 'unheard'}; ${peer.address} answers on the LAN again (it was not answering when heartbeat lost it: a node coming back, its heartbeat not running yet)`
+          : `heartbeat sees ${peer.name} ${peer.status}${peer.address ? ` and ${peer.address} does not answer on the LAN` : ''}` });
     }
     if (!allDown && !peerDead) {
       for (const l of down) out.push({ kind: 'linkDown', subject: { link: l.name }, desc: `heartbeat link ${l.name} to ${peer.name} is ${l.status} (${sample.links.length - down.length} of ${sample.links.length} up)` });

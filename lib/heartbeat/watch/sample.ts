@@ -153,7 +153,11 @@ export interface Sample {
   at: Date;
   node: string;
   heartbeat: { running: boolean; pid?: number; detail: string };
-  peer?: { name: string; status?: string; address?: string; lanMacs?: string[]; leftOnPurpose?: boolean };
+  peer?: {
+    name: string; status?: string; address?: string; lanMacs?: string[]; leftOnPurpose?: boolean;
+    /** false: the peer did not answer on the LAN when heartbeat lost it (a crash; answering now = rebooting), see PeerLossMemo; undefined: not known. */
+    partitioned?: boolean;
+  };
   /** heartbeat's links to the peer (undefined when heartbeat does not run or cannot be asked). */
   links?: LinkState[];
   vips: VipState[];
@@ -192,6 +196,43 @@ export interface WatchTarget {
   intervalMs?: number;
   /** The last `cl_status` answer, reused while heartbeat's log is quiet (see clStatusDue). */
   clStatusMemo?: ClStatusMemo;
+  /** How the peer was lost: still answering on the LAN (a partition) or not (a crash, then maybe a reboot). */
+  peerLoss?: PeerLossMemo;
+}
+
+/**
+ * Tells a partition from a peer that crashed and is rebooting. heartbeat
+ * losing a peer that still answers on the LAN (within graceMs of the loss)
+ * is split brain until heartbeat hears it again. A peer that did not answer
+ * when it was lost (a crash) and answers later is a node coming back, up on
+ * the LAN a few seconds before its heartbeat runs (the rejoin): not split
+ * brain, unless heartbeat still has not heard it after rejoinWindowMs (its
+ * heartbeat should have found us long before). A VIP or DRBD held on both
+ * nodes meanwhile is its own critical event (HA711, HA72x).
+ */
+export class PeerLossMemo {
+  private lostAt?: number;
+  private answeringSince?: number;
+  private partition = false;
+
+  constructor(readonly graceMs: number, readonly rejoinWindowMs = 120_000) {}
+
+  /** One sample: is the peer lost (every link down or the peer dead), does it answer on the LAN? Returns: a partition. */
+  update(now: number, lost: boolean, answers: boolean): boolean {
+    if (!lost) {
+      this.lostAt = this.answeringSince = undefined;
+      this.partition = false;
+      return false;
+    }
+    this.lostAt ??= now;
+    if (!answers) {
+      this.answeringSince = undefined;
+      return this.partition;
+    }
+    this.answeringSince ??= now;
+    if (this.answeringSince - this.lostAt <= this.graceMs || now - this.answeringSince >= this.rejoinWindowMs) this.partition = true;
+    return this.partition;
+  }
 }
 
 export interface ClStatusMemo {
@@ -451,6 +492,12 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     ? await probe(peerNic, target.peerAddress)
     : undefined;
   await vipProbes;
+  // The same reading of cl_status as deriveConditions': every link down, or the peer not up.
+  const up = (status: string) => status === 'up' || status === 'active';
+  const peerLost = links !== undefined && ((links.length > 0 && links.every((l) => !up(l.status))) || (peerStatus !== undefined && !up(peerStatus)));
+  const partitioned = target.peerLoss && heartbeat.running && target.peerName && !leftOnPurpose
+    ? target.peerLoss.update(started, peerLost, (peerMacs ?? []).length > 0)
+    : undefined;
 
   const [drbdStates, groupStates] = await Promise.all([drbd, groups]);
   for (const d of drbdStates) if (d.error) problems.push({ part: `drbd ${d.resource}`, message: `DRBD resource ${d.resource}: ${d.error}` });
@@ -459,7 +506,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     at,
     node: target.node,
     heartbeat,
-    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs, leftOnPurpose } : undefined,
+    peer: target.peerName ? { name: target.peerName, status: peerStatus, address: target.peerAddress, lanMacs: peerMacs, leftOnPurpose, partitioned } : undefined,
     links,
     vips,
     drbd: drbdStates,

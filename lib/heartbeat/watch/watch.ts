@@ -9,7 +9,7 @@ import { hookEnvironment, parseHookSpec } from './channels/hooks.ts';
 import { mailMessage } from './channels/mail.ts';
 import { renderMetrics, writeAtomically } from './channels/metrics.ts';
 import { DEFAULT_DAMPING, deriveConditions, EVENT_KINDS, EventTracker, PLUGIN, pluginStatus, type Condition, type WatchEvent } from './events.ts';
-import { LogFollower, peerOf, stopArpWatches, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
+import { LogFollower, PeerLossMemo, peerOf, stopArpWatches, takeSample, targetsOf, type Sample, type WatchTarget } from './sample.ts';
 
 // `ha-agent watch`: the loop. Every --interval it takes a sample, derives
 // conditions, feeds the tracker, and hands each raise and clear to the
@@ -212,6 +212,7 @@ export class Watcher {
         inProcess: this.inProcess,
         intervalMs: this.options.interval * 1000,
         clStatusMemo: { at: 0, pid: -1 },
+        peerLoss: previous?.peerLoss ?? new PeerLossMemo(Math.max(3000, 3 * this.options.interval * 1000)),
         heartbeatLog: previous?.heartbeatLog && previous.heartbeatLog.path === (lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value) && previous.heartbeatLog.peer === peerName
           ? previous.heartbeatLog
           : new LogFollower(lastValue(haCf, 'logfile')?.value ?? lastValue(haCf, 'debugfile')?.value, peerName),

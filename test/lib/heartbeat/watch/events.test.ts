@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { conditionKey, deriveConditions, EVENT_KINDS, EventTracker, pluginStatus, type Condition } from '../../../../lib/heartbeat/watch/events.ts';
-import { parseClStatusListnodes, targetsOf, peerOf, interfaceFor, peerLeftFromLog, type Sample } from '../../../../lib/heartbeat/watch/sample.ts';
+import { PeerLossMemo, parseClStatusListnodes, targetsOf, peerOf, interfaceFor, peerLeftFromLog, type Sample } from '../../../../lib/heartbeat/watch/sample.ts';
 import { parseHaresources } from '../../../../lib/heartbeat/haresources.ts';
 import { parseHaCf } from '../../../../lib/heartbeat/hacf.ts';
 import { parseIpAddrJson } from '../../../../lib/ip/iproute-json.ts';
@@ -40,6 +40,7 @@ t.test('each fault of the issue\'s table gives its code and severity; a healthy 
     ['one of two links down', (s) => { s.links![1]!.status = 'dead'; }, ['HA701']],
     ['every link down, peer dead to heartbeat, LAN answers: split brain', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; }, ['HA702']],
     ['the peer stopped heartbeat on purpose (graceful failover), still up on the LAN: not split brain', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; s.peer!.leftOnPurpose = true; }, ['HA703']],
+    ['a crashed peer back on the LAN before its heartbeat runs (a reboot, not a partition)', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; s.peer!.partitioned = false; }, ['HA703']],
     ['every link down, LAN silent: the peer dead', (s) => { s.links!.forEach((l) => { l.status = 'dead'; }); s.peer!.status = 'dead'; s.peer!.lanMacs = []; }, ['HA703']],
     ['peer dead, LAN not probed (no address)', (s) => { s.peer!.status = 'dead'; s.peer!.lanMacs = undefined; s.links = []; }, ['HA703']],
     ['a VIP held here answering from another MAC', (s) => { s.vips[0]!.otherMacs = ['02:00:00:00:00:99']; }, ['HA711']],
@@ -144,4 +145,20 @@ t.test('heartbeat\'s log: the peer\'s shutdown notice, then heard again', async 
   t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Status update for node master2: status active\n', 'MASTER2', true), false);
   t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Link master2:eth2 dead.\n', 'master2', true), true, 'a link going dead says nothing new');
   t.equal(peerLeftFromLog('Dec 07 05:12:00 master1 heartbeat: [143]: info: Heartbeat restart on node master2\n', 'master2', true), false);
+});
+
+t.test('PeerLossMemo: a peer still answering when heartbeat lost it is a partition; one that comes back later is rebooting', async (t) => {
+  // [ms, lost, answers] per sample, and what update() says after each.
+  const cases: [string, [number, boolean, boolean][], boolean[]][] = [
+    ['link cut: answers at the loss', [[0, false, true], [1000, true, true], [2000, true, true]], [false, true, true]],
+    ['answers within the grace after the loss (a lost probe)', [[0, true, false], [2500, true, true]], [false, true]],
+    ['a partition stays one through a silent probe', [[0, true, true], [1000, true, false], [2000, true, true]], [true, true, true]],
+    ['crash, then the node back on the LAN (reboot): not a partition', [[0, true, false], [1000, true, false], [20_000, true, true], [21_000, true, true]], [false, false, false, false]],
+    ['back on the LAN and still unheard after the rejoin window: a partition', [[0, true, false], [20_000, true, true], [140_000, true, true]], [false, false, true]],
+    ['heartbeat hears the peer again: forgotten', [[0, true, true], [1000, false, true], [2000, true, false], [9000, true, true]], [true, false, false, false]],
+  ];
+  for (const [name, samples, want] of cases) {
+    const memo = new PeerLossMemo(3000, 120_000);
+    t.same(samples.map(([at, lost, answers]) => memo.update(at, lost, answers)), want, name);
+  }
 });
