@@ -416,7 +416,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const watch = keptArping(target, v.nic!, v.ip, problems);
     // A kept arping that has probed at least twice answers; a new one not yet: probe once.
     v.otherMacs = watch?.settled()
-      ? watch.macsWithin(2.5 * watch.options.intervalMs).filter((mac) => !ownMacs.has(mac))
+      ? watch.macsWithin(2.5 * watch.probeIntervalMs).filter((mac) => !ownMacs.has(mac))
       : (await probe(v.nic!, v.ip)) ?? [];
   }));
   // A VIP no longer held here (or moved to another NIC): its arping ends.
