@@ -2,8 +2,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KERNEL_TABLES, oldKernelBinary } from '../rig/old-kernel.ts';
-import { Sandbox, netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
+import { oldKernelNode } from '../rig/old-kernel.ts';
+import { netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
 import { childOf } from '../rig/watch-node.ts';
 
 // Issue 21, item 3, for `ha-agent watch` (it landed after the other
@@ -18,20 +18,8 @@ t.test("3.10's table: ha-agent watch --once, and a watcher loop ended by SIGTERM
   const VIP = '198.18.63.1';
   await netnsWithEth1(nodeNs, '198.18.63.2/24');
   t.teardown(() => netnsDelete(nodeNs));
-  const oldKernel = await oldKernelBinary();
-  const node = await Sandbox.start({
-    name: `kernw-${process.pid}`,
-    hostname: 'master1',
-    netns: nodeNs,
-    binds: [{ host: oldKernel, inner: '/opt/old-kernel', ro: true }],
-    etc: {
-      'ha.d/haresources': `master1 IPaddr::${VIP}/24/eth1\n`,
-      'ha.d/ha.cf': 'logfile /var/log/ha-log\nkeepalive 500ms\ndeadtime 3\nwarntime 2\ninitdead 6\nbcast eth1\nauto_failback on\nnode master1\nnode master2\ncrm no\n',
-      'ha.d/authkeys': { content: 'auth 1\n1 sha1 47e9336850f1db6fa58bc470bc9b7810eb397f04\n', mode: 0o600 },
-    },
-  });
+  const { node, prefix: old } = await oldKernelNode(`kernw-${process.pid}`, nodeNs, `master1 IPaddr::${VIP}/24/eth1\n`);
   t.teardown(() => node.destroy());
-  const old = ['/opt/old-kernel', String(KERNEL_TABLES['3.10']), '--'];
   const haAgent = '/etc/ha.d/resource.d/ha-agent';
 
   const start = await node.exec(old[0]!, [...old.slice(1), '/etc/ha.d/resource.d/IPaddr', `${VIP}/24/eth1`, 'start']);
