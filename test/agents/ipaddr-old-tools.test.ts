@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { type Lan, createLan } from '../rig/netns.ts';
 import { type Bind, agentsDirWith, arpingBinds, hiddenProcNet, iputilsArping, ipBinds, ipsUnderTest, noJsonIp } from '../rig/old-tools.ts';
 
-// IPaddr, `ha-agent check` and `ha-agent status` with the tools of older
+// IPaddr, `ha-agent check`, `status` and `watch --once` with the tools of older
 // systems in place of this machine's, for the agents' processes only
 // (test/rig/old-tools.ts binds them in a private mount namespace per call):
 //  - ip without JSON: always a wrapper over this machine's ip that refuses
