@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { arpingFinished, parseArpingReplies } from './probe.ts';
+import { ARPING_DIALECTS, knownArpingDialect, learnIputils, type ArpingDialect } from './probe.ts';
 
 // A long-lived ARP probe of one address for `ha-agent watch`: one arping
 // that keeps probing (every `intervalMs`) and streams each reply, instead
@@ -12,6 +12,11 @@ import { arpingFinished, parseArpingReplies } from './probe.ts';
 // it. Its lifetime is bounded by a probe count (`lifetimeMs`): should the
 // watcher die by SIGKILL, no arping outlives it for long; a finished one
 // is started again by the next sample.
+// iputils' arping (RHEL/CentOS) streams too, with its own flags and one
+// probe a second at most (see ARPING_DIALECTS): which arping runs is what
+// lib/ip/probe.ts learnt and remembered; when unknown, Habets' flags are
+// tried and an iputils refusal is learnt here the same way, and the
+// iputils arping started at once.
 
 export interface ArpWatchOptions {
   intervalMs: number;
@@ -19,6 +24,8 @@ export interface ArpWatchOptions {
   lifetimeMs: number;
   /** The command that runs arping (default ["arping"]; tests: ["ip", "netns", "exec", NS, "arping"], which execs it: same PID). */
   command?: string[];
+  /** Where the dialect memory and PATH come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class ArpWatch {
@@ -27,6 +34,7 @@ export class ArpWatch {
   private readonly lastSeen = new Map<string, number>();
   private exitNote?: string;
   private stderr = '';
+  private dialect?: ArpingDialect;
 
   constructor(readonly nic: string, readonly ip: string, readonly options: ArpWatchOptions) {}
 
@@ -35,17 +43,31 @@ export class ArpWatch {
     return this.child?.pid;
   }
 
+  /** The interval between probes arping really keeps (iputils': a second). */
+  get probeIntervalMs(): number {
+    return ARPING_DIALECTS[this.dialect ?? knownArpingDialect(this.options.env)].streamIntervalMs(this.options.intervalMs);
+  }
+
   /** Starts arping unless it runs. Returns why the last one ended abnormally, once (undefined: nothing to say). */
   ensure(): string | undefined {
     const note = this.exitNote;
     this.exitNote = undefined;
     if (this.child) return note;
-    const count = Math.max(1, Math.ceil(this.options.lifetimeMs / this.options.intervalMs));
-    const args = ['-0', '-i', this.nic, '-c', String(count), '-W', (this.options.intervalMs / 1000).toFixed(3), this.ip];
+    this.start();
+    return note;
+  }
+
+  private start(): void {
+    const env = this.options.env ?? process.env;
+    this.dialect ??= knownArpingDialect(env);
+    const dialect = ARPING_DIALECTS[this.dialect];
+    const intervalMs = this.probeIntervalMs;
+    const count = Math.max(1, Math.ceil(this.options.lifetimeMs / intervalMs));
+    const args = dialect.streamArgv(this.nic, this.ip, count, intervalMs);
     this.stderr = '';
     this.startedAt = Date.now();
     const [command, ...before] = this.options.command ?? ['arping'];
-    const child = spawn(command!, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(command!, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, LC_ALL: 'C' } });
     this.child = child;
     let pending = '';
     let finished = false;
@@ -56,8 +78,8 @@ export class ArpWatch {
       if (end < 0) return;
       const now = Date.now();
       const lines = pending.slice(0, end + 1);
-      for (const mac of parseArpingReplies(lines)) this.lastSeen.set(mac, now);
-      if (arpingFinished(lines)) finished = true;
+      for (const mac of dialect.replies(lines)) this.lastSeen.set(mac, now);
+      if (dialect.finished(lines)) finished = true;
       pending = pending.slice(end + 1);
     });
     child.stderr!.setEncoding('latin1');
@@ -74,10 +96,16 @@ export class ArpWatch {
       // sample starts another. Anything else (exit 1 without statistics is
       // how it says "no such interface") is a failure to report.
       if (finished && (code === 0 || code === 1)) return;
+      // Habets' flags given to iputils' arping: learnt (and remembered for
+      // the probes too), and its own flags used at once.
+      if (this.dialect === 'habets' && learnIputils('', this.stderr, env)) {
+        this.dialect = 'iputils';
+        this.start();
+        return;
+      }
       const why = this.stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit ${code}`);
       this.exitNote ??= `arping ${args.join(' ')} failed: ${why}`;
     });
-    return note;
   }
 
   /**
@@ -86,7 +114,7 @@ export class ArpWatch {
    * probes once itself.
    */
   settled(now = Date.now()): boolean {
-    return this.child !== undefined && now - this.startedAt >= 2.5 * this.options.intervalMs;
+    return this.child !== undefined && now - this.startedAt >= 2.5 * this.probeIntervalMs;
   }
 
   /** MACs that answered within the last `windowMs` (a holder answers every probe). */

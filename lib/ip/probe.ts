@@ -55,6 +55,10 @@ export const ARP_PROBE_DEFAULT: ArpProbeOptions = { count: 3, intervalMs: 10 };
 
 interface Dialect {
   argv(nic: string, ip: string, options: ArpProbeOptions): string[];
+  /** A long-lived arping (lib/ip/arp-watch.ts) sending `count` probes every `intervalMs` and printing each reply as it comes. */
+  streamArgv(nic: string, ip: string, count: number, intervalMs: number): string[];
+  /** The probe interval that dialect really keeps when asked for `intervalMs`. */
+  streamIntervalMs(intervalMs: number): number;
   finished(stdout: string): boolean;
   replies(stdout: string): string[];
   timeoutMs(options: ArpProbeOptions): number;
@@ -63,6 +67,8 @@ interface Dialect {
 export const ARPING_DIALECTS: Record<ArpingDialect, Dialect> = {
   habets: {
     argv: (nic, ip, { count, intervalMs }) => ['-0', '-i', nic, '-c', String(count), '-W', (intervalMs / 1000).toFixed(3), '-w', String(Math.ceil((count * intervalMs) / 1000) + 1), ip],
+    streamArgv: (nic, ip, count, intervalMs) => ['-0', '-i', nic, '-c', String(count), '-W', (intervalMs / 1000).toFixed(3), ip],
+    streamIntervalMs: (intervalMs) => intervalMs,
     finished: arpingFinished,
     replies: parseArpingReplies,
     timeoutMs: ({ count, intervalMs }) => count * intervalMs + 3000,
@@ -74,6 +80,18 @@ export const ARPING_DIALECTS: Record<ArpingDialect, Dialect> = {
   // for a taken one (stock IPaddr2 runs -c 2 -w 3).
   iputils: {
     argv: (nic, ip) => ['-D', '-I', nic, '-c', '2', '-w', '1', ip],
+    // Streaming cannot use -D (it quits at the first reply). Instead: -s
+    // 0.0.0.0 keeps the sender 0.0.0.0 (a probe, as -D would; measured with
+    // Debian 12's 20221126), -b keeps every probe a broadcast (by default it
+    // turns unicast to the first MAC that answered, and a second holder
+    // would go unseen). Each reply line is flushed as it comes (measured).
+    // No -i (not in CentOS 7's iputils): one probe a second, whatever was
+    // asked. Unproven here: CentOS 7's 20160308 cannot tell -s 0.0.0.0 from
+    // no -s and takes the sender from the routing table (this node's own
+    // address on that NIC, or the VIP held here): a request announcing what
+    // is already true.
+    streamArgv: (nic, ip, count) => ['-b', '-s', '0.0.0.0', '-I', nic, '-c', String(count), ip],
+    streamIntervalMs: () => 1000,
     finished: iputilsFinished,
     replies: parseIputilsReplies,
     timeoutMs: () => 4000,
@@ -81,6 +99,22 @@ export const ARPING_DIALECTS: Record<ArpingDialect, Dialect> = {
 };
 
 const MEMORY_KEY = 'arping-dialect';
+
+/** The arping dialect learnt (and remembered) for the arping on PATH: Habets' unless iputils' was learnt from this very binary. */
+export function knownArpingDialect(env: NodeJS.ProcessEnv = process.env): ArpingDialect {
+  return recallDialect(env, MEMORY_KEY, toolIdentity('arping', env)) === 'iputils' ? 'iputils' : 'habets';
+}
+
+/**
+ * Did arping, run with Habets' flags, answer as iputils' arping does? If so
+ * it is remembered for the arping on PATH (true: use iputils' flags now).
+ */
+export function learnIputils(stdout: string, stderr: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (arpingFinished(stdout) || !IPUTILS_REFUSAL.test(stderr)) return false;
+  log.debug('arping is iputils\' (it refused -0): using its flags from now on');
+  rememberDialect(env, MEMORY_KEY, toolIdentity('arping', env), 'iputils');
+  return true;
+}
 
 /**
  * Returns the MACs that answered for `ip` on `nic` (none: free). The answer
@@ -92,13 +126,10 @@ const MEMORY_KEY = 'arping-dialect';
  * iputils: about a second when nobody answers.
  */
 export async function arpProbe(nic: string, ip: string, options: ArpProbeOptions = ARP_PROBE_DEFAULT, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  const identity = toolIdentity('arping', env);
-  let dialect: ArpingDialect = recallDialect(env, MEMORY_KEY, identity) === 'iputils' ? 'iputils' : 'habets';
+  let dialect = knownArpingDialect(env);
   const attempt = (d: ArpingDialect) => runUntilAnswered('arping', ARPING_DIALECTS[d].argv(nic, ip, options), ARPING_DIALECTS[d].finished, { timeoutMs: ARPING_DIALECTS[d].timeoutMs(options), signal });
   let result = await attempt(dialect);
-  if (dialect === 'habets' && !arpingFinished(result.stdout) && IPUTILS_REFUSAL.test(result.stderr) && !signal?.aborted) {
-    log.debug('arping is iputils\' (it refused -0): using its flags from now on');
-    rememberDialect(env, MEMORY_KEY, identity, 'iputils');
+  if (dialect === 'habets' && !signal?.aborted && learnIputils(result.stdout, result.stderr, env)) {
     dialect = 'iputils';
     result = await attempt(dialect);
   }

@@ -2,9 +2,9 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { type Lan, createLan } from '../rig/netns.ts';
-import { type Bind, agentsDirWith, arpingBinds, iputilsArping, ipBinds, ipsUnderTest, noJsonIp } from '../rig/old-tools.ts';
+import { type Bind, agentsDirWith, arpingBinds, hiddenProcNet, iputilsArping, ipBinds, ipsUnderTest, noJsonIp } from '../rig/old-tools.ts';
 
-// IPaddr, `ha-agent check` and `ha-agent status` with the tools of older
+// IPaddr, `ha-agent check`, `status` and `watch --once` with the tools of older
 // systems in place of this machine's, for the agents' processes only
 // (test/rig/old-tools.ts binds them in a private mount namespace per call):
 //  - ip without JSON: always a wrapper over this machine's ip that refuses
@@ -120,6 +120,33 @@ for (const ip of ipsUnderTest(`${work}/ip`)) {
     t.equal(taken.exitCode, 1, 'IPv6 address held by b: refused');
     t.match(taken.stderr, new RegExp(`already answers from (${lan.nodes.b!.macs.eth1}|another host)`), 'names b (or says it could not)');
     t.same(await held('fd00::2'), [], 'and removed again');
+  });
+}
+
+interface WatchJson { sample: { vips: { ip: string; heldHere: boolean; nic?: string }[]; problems: { part: string; message: string }[] } }
+
+// ha-agent watch reads addresses from /proc; where /proc cannot be read it
+// asks ip, through the same JSON-or-text path as the agents. /proc/net is
+// hidden from it here, so --once must learn the VIP from this ip.
+for (const ip of ipsUnderTest(`${work}/ip-watch`)) {
+  t.test(`ha-agent watch --once, /proc/net hidden, ip: ${ip.name}`, async (t) => {
+    const n = node(`watch-${ip.name}`, [...ipBinds(ip.path), hiddenProcNet(`${work}/empty`)]);
+    const vip = `198.18.0.${vipIndex++}`;
+    const haDir = `${n.dir}/ha.d`;
+    mkdirSync(haDir, { recursive: true });
+    writeFileSync(`${haDir}/ha.cf`, 'keepalive 1\ndeadtime 10\nbcast eth1\nauto_failback on\nnode a\nnode b\n');
+    writeFileSync(`${haDir}/haresources`, `a IPaddr::${vip}/24/eth1\n`);
+    if (!existsSync(`${haDir}/resource.d`)) symlinkSync(n.agents, `${haDir}/resource.d`);
+    await lan.exec('a', 'ip', ['addr', 'add', `${vip}/24`, 'dev', 'eth1', 'label', 'eth1:0']);
+    t.teardown(() => lan.exec('a', 'ip', ['addr', 'del', `${vip}/24`, 'dev', 'eth1']).catch(() => undefined));
+    const r = await run(n, 'ha-agent', ['watch', '--once', '--json', '--ha-dir', haDir, '--node', 'a']);
+    t.not(r.exitCode, 3, `a verdict, not UNKNOWN (${r.stderr})`);
+    const { sample } = JSON.parse(r.stdout) as WatchJson;
+    t.same(sample.problems.filter((p) => p.part === 'ip'), [], `ip answered (${JSON.stringify(sample.problems)})`);
+    t.match(sample.vips, [{ ip: vip, heldHere: true, nic: 'eth1' }], 'the VIP seen held, from ip');
+    t.equal(memory(n, 'ip-dialect'), ip.json ? undefined : 'text', ip.json ? 'JSON ip: nothing remembered' : 'the refusal of -j learnt and remembered');
+    const again = await run(n, 'ha-agent', ['watch', '--once', '--json', '--ha-dir', haDir, '--node', 'a']);
+    t.match((JSON.parse(again.stdout) as WatchJson).sample.vips, [{ ip: vip, heldHere: true }], 'again, with the remembered dialect');
   });
 }
 

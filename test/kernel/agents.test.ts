@@ -9,8 +9,8 @@ import { AGENTS_DIR, runAgent, runOcf } from '../rig/agents.ts';
 import { DrbdDouble } from '../rig/drbd-double.ts';
 import { createLoopImage, destroyLoopImage, makeScratchDir, removeScratchDir, type LoopImage } from '../rig/loop-image.ts';
 import { destroySandboxes, makeSandbox, type MariadbSandbox, sql } from '../rig/mariadb.ts';
-import { KERNEL_TABLES, type KernelRelease, oldKernelBinary, underKernel } from '../rig/old-kernel.ts';
-import { Sandbox, netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
+import { KERNEL_TABLES, type KernelRelease, oldKernelNode, underKernel } from '../rig/old-kernel.ts';
+import { netnsDelete, netnsWithEth1 } from '../rig/sandbox.ts';
 
 // Issue 21, item 3: the agents and `ha-agent` on older kernels' syscall
 // tables (test/rig/old-kernel.c). Every agent's start, status, monitor and
@@ -144,20 +144,8 @@ t.test("3.10's table: ha-agent check and status, ResourceManager's takegroup and
   const group = `IPaddr::${VIP}/24/eth1`;
   await netnsWithEth1(nodeNs, '198.18.62.2/24');
   t.teardown(() => netnsDelete(nodeNs));
-  const oldKernel = await oldKernelBinary();
-  const node = await Sandbox.start({
-    name: `kern-${process.pid}`,
-    hostname: 'master1',
-    netns: nodeNs,
-    binds: [{ host: oldKernel, inner: '/opt/old-kernel', ro: true }],
-    etc: {
-      'ha.d/haresources': `master1 ${group}\n`,
-      'ha.d/ha.cf': 'logfile /var/log/ha-log\nkeepalive 500ms\ndeadtime 3\nwarntime 2\ninitdead 6\nbcast eth1\nauto_failback on\nnode master1\nnode master2\ncrm no\n',
-      'ha.d/authkeys': { content: 'auth 1\n1 sha1 47e9336850f1db6fa58bc470bc9b7810eb397f04\n', mode: 0o600 },
-    },
-  });
+  const { node, prefix: old } = await oldKernelNode(`kern-${process.pid}`, nodeNs, `master1 ${group}\n`);
   t.teardown(() => node.destroy());
-  const old = ['/opt/old-kernel', String(KERNEL_TABLES['3.10']), '--'];
   const haAgent = '/etc/ha.d/resource.d/ha-agent';
 
   const seccomp = await node.exec(old[0]!, [...old.slice(1), '/bin/grep', '^Seccomp:', '/proc/self/status']);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { ROOT } from './agents.ts';
+import { Sandbox } from './sandbox.ts';
 
 // An older kernel's x86-64 system-call table for a command and everything it
 // starts (test/rig/old-kernel.c: a seccomp filter answering ENOSYS from
@@ -45,4 +46,24 @@ export function oldKernelBinary(): Promise<string> {
 /** argv that runs `argv` with `release`'s syscall table. */
 export async function underKernel(release: KernelRelease, argv: readonly string[]): Promise<string[]> {
   return [await oldKernelBinary(), String(KERNEL_TABLES[release]), '--', ...argv];
+}
+
+/**
+ * A heartbeat node (test/rig/sandbox.ts) named master1 in `netns`, with
+ * `haresources` and a two-node ha.cf, and old-kernel bound at
+ * /opt/old-kernel: `prefix` runs a command inside it under 3.10's table.
+ */
+export async function oldKernelNode(name: string, netns: string, haresources: string): Promise<{ node: Sandbox; prefix: string[] }> {
+  const node = await Sandbox.start({
+    name,
+    hostname: 'master1',
+    netns,
+    binds: [{ host: await oldKernelBinary(), inner: '/opt/old-kernel', ro: true }],
+    etc: {
+      'ha.d/haresources': haresources,
+      'ha.d/ha.cf': 'logfile /var/log/ha-log\nkeepalive 500ms\ndeadtime 3\nwarntime 2\ninitdead 6\nbcast eth1\nauto_failback on\nnode master1\nnode master2\ncrm no\n',
+      'ha.d/authkeys': { content: 'auth 1\n1 sha1 47e9336850f1db6fa58bc470bc9b7810eb397f04\n', mode: 0o600 },
+    },
+  });
+  return { node, prefix: ['/opt/old-kernel', String(KERNEL_TABLES['3.10']), '--'] };
 }

@@ -31,6 +31,8 @@ export const OLD_IP_NO_JSON = 'Option "-j" is unknown, try "ip -help".';
 export interface Bind {
   source: string;
   target: string;
+  /** target is expanded by the wrapper's shell (e.g. /proc/$$/net: the agent's own, since the shell execs it). */
+  shell?: boolean;
 }
 
 /** One `ip` to run the agents against. */
@@ -104,13 +106,23 @@ export function ipsUnderTest(dir: string): IpUnderTest[] {
 export function agentsDirWith(dir: string, binds: readonly Bind[]): string {
   const target = `${dir}/resource.d`;
   mkdirSync(target, { recursive: true });
-  const mounts = binds.map((b) => `mount --bind ${quote(b.source)} ${quote(b.target)} && `).join('');
+  const mounts = binds.map((b) => `mount --bind ${quote(b.source)} ${b.shell ? `"${b.target}"` : quote(b.target)} && `).join('');
   for (const name of AGENT_NAMES) {
     const script = `#!/bin/sh\nexec unshare -m --propagation private /bin/sh -c ${quote(`${mounts}exec "$0" "$@"`)} ${quote(`${BUILT_AGENTS}/${name}`)} "$@"\n`;
     writeFileSync(`${target}/${name}`, script);
     chmodSync(`${target}/${name}`, 0o755);
   }
   return target;
+}
+
+/**
+ * A bind that hides the agent's /proc/net (an empty directory over
+ * /proc/PID/net of the shell that execs it: /proc/net is /proc/self/net),
+ * so that what reads addresses from /proc must ask `ip` instead.
+ */
+export function hiddenProcNet(emptyDir: string): Bind {
+  mkdirSync(emptyDir, { recursive: true });
+  return { source: emptyDir, target: '/proc/$$/net', shell: true };
 }
 
 /** Binds that put `ip` in place of the system's: /usr/bin/ip (/usr/sbin/ip, /sbin/ip and /bin/ip lead there). */

@@ -3,7 +3,9 @@ import { resolveDrbdTools } from '../../drbd/config.ts';
 import { Drbdadm } from '../../drbd/drbdadm.ts';
 import { parseDrbdsetupStatus } from '../../drbd/drbdsetup-status.ts';
 import { prefixContains, parseAddress } from '../../ip/address.ts';
-import { findAddress, parseIpAddrJson, type Interface } from '../../ip/iproute-json.ts';
+import { findAddress, type Interface } from '../../ip/iproute-json.ts';
+import { ipList } from '../../ip/iproute.ts';
+import { parseIpAddrOutput } from '../../ip/iproute-text.ts';
 import { ArpWatch } from '../../ip/arp-watch.ts';
 import { arpProbe } from '../../ip/probe.ts';
 import { readInterfacesFromProc } from '../../ip/proc-addresses.ts';
@@ -434,9 +436,13 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     // Read, not spawned: `ip -j addr show` per sample cost ~13 ms of CPU.
     interfaces = readInterfacesFromProc();
   } catch {
-    const addr = await run('ip', ['-j', 'addr', 'show'], { allowFailure: true, timeoutMs: target.callTimeoutMs }).catch((error: Error) => error);
-    if (addr instanceof Error || addr.exitCode !== 0) problems.push({ part: 'ip', message: `ip -j addr show: ${addr instanceof Error ? addr.message : addr.stderr.trim()}` });
-    else interfaces = parseIpAddrJson(addr.stdout);
+    // /proc unreadable: ask ip, in JSON where it has it, in text where it
+    // has not (ip before 4.14: CentOS 7, Debian 9), as the agents do.
+    try {
+      interfaces = parseIpAddrOutput(await ipList(['addr', 'show'], { timeoutMs: target.callTimeoutMs, env: target.env }));
+    } catch (error) {
+      problems.push({ part: 'ip', message: `ip addr show: ${(error as Error).message}` });
+    }
   }
   const ownMacs = new Set(interfaces.map((i) => i.mac?.toLowerCase()).filter(Boolean));
 
@@ -460,7 +466,7 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
     const watch = keptArping(target, v.nic!, v.ip, problems);
     // A kept arping that has probed at least twice answers; a new one not yet: probe once.
     v.otherMacs = watch?.settled()
-      ? watch.macsWithin(2.5 * watch.options.intervalMs).filter((mac) => !ownMacs.has(mac))
+      ? watch.macsWithin(2.5 * watch.probeIntervalMs).filter((mac) => !ownMacs.has(mac))
       : (await probe(v.nic!, v.ip)) ?? [];
   }));
   // A VIP no longer held here (or moved to another NIC): its arping ends.
