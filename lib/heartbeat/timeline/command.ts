@@ -2,7 +2,7 @@
 // JSON), writes the HTML page. Loaded by bin/cli.ts only for this command.
 import { existsSync, writeFileSync } from 'node:fs';
 import { analyze, type Analysis } from './analyze.ts';
-import { readInputs, parseInputArg, type FileReport } from './read.ts';
+import { collect, readInputs, parseInputArg, type FileReport } from './read.ts';
 import { writeText } from './text.ts';
 
 export interface TimelineCliOptions {
@@ -69,8 +69,6 @@ export function timelineJson(r: TimelineResult): object {
 // 2 MiB written, the 1 GiB --json run's RSS rose ~80 MiB while printing; every 8 MiB left ~+45 MiB
 // (bench/results/timeline.md). A few ms each.
 const OUT_GC = 2 << 20;
-/** Bun.gc when running under Bun (the shipped executable), else nothing. */
-const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
 
 /** Collects small writes into ~64 KiB pieces for `out` (one write(2) each through writeStdout). */
 function bufferedOut(out: (s: string) => void): { write: (s: string) => void; flush: () => void } {

@@ -97,7 +97,7 @@ const PEER = /(?:Link (\S+?):\S+ (?:up|dead)|Status update for node (\S+?):|node
 const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 /** Bun.gc when running under Bun (the shipped executable), else nothing. */
-const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
+export const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
 
 export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   let sinceGc = 0;
@@ -291,7 +291,8 @@ export async function eachLine(source: Readable | AsyncIterable<Buffer> | Iterab
     const bytes: Buffer = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     const last = bytes.lastIndexOf(10);
     if (last < 0) {
-      carry = bytes;
+      // A chunk without a newline: kept whole (a copy when it is the source's own, reused buffer).
+      carry = carry ? bytes : Buffer.from(bytes);
       continue;
     }
     // A copy: the source may reuse its buffer for the next chunk (fileChunks does).
