@@ -2,8 +2,8 @@
 // JSON), writes the HTML page. Loaded by bin/cli.ts only for this command.
 import { existsSync, writeFileSync } from 'node:fs';
 import { analyze, type Analysis } from './analyze.ts';
-import { readInputs, parseInputArg, type FileReport } from './read.ts';
-import { renderText } from './text.ts';
+import { collect, readInputs, parseInputArg, type FileReport } from './read.ts';
+import { writeText } from './text.ts';
 
 export interface TimelineCliOptions {
   since?: string;
@@ -65,6 +65,60 @@ export function timelineJson(r: TimelineResult): object {
   };
 }
 
+// Bun does not collect the written pieces soon enough by itself: without a full collection every
+// 2 MiB written, the 1 GiB --json run's RSS rose ~80 MiB while printing; every 8 MiB left ~+45 MiB
+// (bench/results/timeline.md). A few ms each.
+const OUT_GC = 2 << 20;
+
+/** Collects small writes into ~64 KiB pieces for `out` (one write(2) each through writeStdout). */
+function bufferedOut(out: (s: string) => void): { write: (s: string) => void; flush: () => void } {
+  let parts: string[] = [];
+  let size = 0;
+  let sinceGc = 0;
+  const flush = (): void => {
+    if (parts.length) out(parts.join(''));
+    parts = [];
+    if ((sinceGc += size) > OUT_GC) {
+      sinceGc = 0;
+      collect?.(true);
+    }
+    size = 0;
+  };
+  return {
+    write: (s) => {
+      parts.push(s);
+      if ((size += s.length) >= 1 << 16) flush();
+    },
+    flush,
+  };
+}
+
+/**
+ * Writes `JSON.stringify(value, null, 2) + "\n"`, byte for byte, with the
+ * top-level arrays written one element at a time (incidents and lanes are
+ * most of it). Only for plain data (no toJSON, no functions), as timelineJson gives.
+ */
+export function writeJson(value: object, write: (s: string) => void): void {
+  // Raw newlines only come from the indentation: inside strings JSON escapes them.
+  const indent = (s: string, pad: string): string => s.replaceAll('\n', `\n${pad}`);
+  const keys = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (!keys.length) {
+    write('{}\n');
+    return;
+  }
+  write('{\n');
+  keys.forEach(([k, v], n) => {
+    write(`  ${JSON.stringify(k)}: `);
+    if (Array.isArray(v) && v.length) {
+      write('[\n');
+      v.forEach((item, i) => write(`    ${indent(JSON.stringify(item ?? null, null, 2) ?? 'null', '    ')}${i < v.length - 1 ? ',' : ''}\n`));
+      write('  ]');
+    } else write(indent(JSON.stringify(v, null, 2), '  '));
+    write(n < keys.length - 1 ? ',\n' : '\n');
+  });
+  write('}\n');
+}
+
 /**
  * Runs the command; returns the exit code: 0 printed, 1 nothing readable
  * (every file skipped), 2 usage. Problems go to stderr, one line each.
@@ -94,7 +148,14 @@ export async function timelineCommand(args: readonly string[], options: Timeline
       return 1;
     }
   }
-  if (options.json) io.out(`${JSON.stringify(timelineJson(r), null, 2)}\n`);
-  else io.out(renderText(r.analysis) + (options.html ? `page: ${options.html}\n` : ''));
+  // Written a piece at a time: on 1 GiB of ha-debug the --json text is ~34 M characters, which as
+  // one string (and its UTF-8 copy) raised the peak RSS by ~25 MiB (bench/results/timeline.md).
+  const out = bufferedOut(io.out);
+  if (options.json) writeJson(timelineJson(r), out.write);
+  else {
+    writeText(r.analysis, [], (line) => out.write(`${line}\n`));
+    if (options.html) out.write(`page: ${options.html}\n`);
+  }
+  out.flush();
   return r.analysis.nodes.length ? 0 : 1;
 }

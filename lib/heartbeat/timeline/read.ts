@@ -1,5 +1,5 @@
-// Reading the nodes' log files: streamed line by line (node:readline over
-// fs streams, gunzip for .gz), never read whole, so a 1 GiB ha-debug costs
+// Reading the nodes' log files: streamed line by line (read(2) into one
+// reused buffer, gunzip for .gz), never read whole, so a 1 GiB ha-debug costs
 // only the lines that mean something. Rotated sets (ha-log.2.gz, ha-log.1,
 // ha-log) are one stream, oldest first.
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
@@ -97,7 +97,7 @@ const PEER = /(?:Link (\S+?):\S+ (?:up|dead)|Status update for node (\S+?):|node
 const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 /** Bun.gc when running under Bun (the shipped executable), else nothing. */
-const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
+export const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
 
 export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   let sinceGc = 0;
@@ -133,16 +133,20 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
     let firstTruncated = 0;
     let binaryLines = 0;
     try {
-      const raw = createReadStream(spec.path, { highWaterMark: 1 << 18 });
-      const source = isGzip(spec.path) ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw;
-      if (source !== raw) raw.on('error', (error) => source.destroy(error));
+      let source: AsyncIterable<Buffer> | Iterable<Buffer>;
+      if (isGzip(spec.path)) {
+        const raw = createReadStream(spec.path, { highWaterMark: 1 << 18 });
+        const gunzip = raw.pipe(createGunzip({ chunkSize: 1 << 18 }));
+        raw.on('error', (error) => gunzip.destroy(error));
+        source = gunzip;
+      } else source = fileChunks(spec.path, CHUNK);
       // Lines cut from each chunk as it comes (no readline: its per-line events and buffering cost
       // more than the parse); the chunk is pulled only as fast as its lines are handled.
       await eachLine(source, (line) => {
         report.lines++;
-        // Bun's collector lets dead line strings and chunks pile up (the live heap stays ~5 MiB, RSS
-        // would not): a full collection every 4 MiB read (a few ms each) keeps RSS flat (bench/results/timeline.md).
-        if ((sinceGc += line.length + 1) > 4 << 20) {
+        // Bun's collector lets dead line strings and chunks pile up between its own collections:
+        // a full one every GC_EVERY bytes read bounds that.
+        if ((sinceGc += line.length + 1) > GC_EVERY) {
           sinceGc = 0;
           collect?.(true);
         }
@@ -211,6 +215,9 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
     const e = toEvent({ node: node ?? '?', t: stampTime(p.stamp, base + wrap), coarse: p.stamp.coarse, prog: p.prog, tag: p.tag, text: p.text, source });
     if (e) events.push(e);
   }
+  // The parsed lines are garbage now; collected before the next set or the analysis grows the heap further.
+  pending.length = 0;
+  collect?.(true);
   for (const n of selfLinks) if (n !== node) peers.add(n);
   if (node) peers.delete(node);
   return { node, peers, events, files };
@@ -218,12 +225,40 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
 
 const MONTH_INDEX: Record<string, number> = Object.fromEntries(MONTHS.map((m, i) => [m, i]));
 
+const CHUNK = 1 << 18;
+/**
+ * A full collection every 64 MiB read. Every 4 MiB (before) cost twice the CPU on 1 GiB (19 s →
+ * 10 s user) for the same peak RSS (232 vs 227 MiB), every 16 MiB 225 MiB; the peak comes from
+ * the kept lines and the analysis, not from dead chunks (bench/results/timeline.md).
+ */
+const GC_EVERY = 64 << 20;
+
+/**
+ * A plain file's bytes, read(2) into one buffer reused for every chunk: an fs
+ * stream allocates a fresh buffer per chunk, which under Bun piled up as RSS
+ * between collections (bench/results/timeline.md). The caller must not keep
+ * a chunk past the next one.
+ */
+export function* fileChunks(path: string, size: number): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    for (;;) {
+      const n = readSync(fd, buf, 0, size, null);
+      if (!n) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Calls `onLine` for each line of a byte stream, as readline with crlfDelay
  * Infinity would: "\n", "\r\n" and a lone "\r" end a line; a last line
  * without its newline counts when not empty.
  */
-export async function eachLine(source: Readable, onLine: (line: string) => void): Promise<void> {
+export async function eachLine(source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, onLine: (line: string) => void): Promise<void> {
   let rest = '';
   let cr = false;
   const cut = (text: string, final: boolean): void => {
@@ -256,10 +291,12 @@ export async function eachLine(source: Readable, onLine: (line: string) => void)
     const bytes: Buffer = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     const last = bytes.lastIndexOf(10);
     if (last < 0) {
-      carry = bytes;
+      // A chunk without a newline: kept whole (a copy when it is the source's own, reused buffer).
+      carry = carry ? bytes : Buffer.from(bytes);
       continue;
     }
-    carry = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined;
+    // A copy: the source may reuse its buffer for the next chunk (fileChunks does).
+    carry = last + 1 < bytes.length ? Buffer.from(bytes.subarray(last + 1)) : undefined;
     cut(bytes.toString('utf8', 0, last + 1), false);
   }
   cut(carry ? carry.toString('utf8') : '', true);

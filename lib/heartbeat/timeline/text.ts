@@ -70,6 +70,16 @@ export function gapText(i: Incident): string | undefined {
 
 export function renderText(a: Analysis, problems: readonly string[] = []): string {
   const out: string[] = [];
+  writeText(a, problems, (line) => out.push(line));
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * The text, one line at a time (no newline): `ha-agent timeline` writes it as
+ * it goes instead of holding the whole report as one string.
+ */
+export function writeText(a: Analysis, problems: readonly string[], emit: (line: string) => void): void {
+  const out = { push: emit };
   const width = Math.max(7, ...a.nodes.map((n) => n.length));
   if (!a.range) {
     out.push(`no heartbeat log lines${a.nodes.length ? '' : ' (no readable file)'}`);
@@ -107,5 +117,4 @@ export function renderText(a: Analysis, problems: readonly string[] = []): strin
     out.push('');
     for (const p of problems) out.push(`skipped: ${p}`);
   }
-  return `${out.join('\n')}\n`;
 }

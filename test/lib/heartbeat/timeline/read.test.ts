@@ -1,9 +1,11 @@
 // eachLine: the reader's own line splitter must cut lines as node:readline (crlfDelay Infinity) did,
 // whatever the chunk boundaries: the timeline's output may not change with how a file is read.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { eachLine } from '../../../../lib/heartbeat/timeline/read.ts';
+import { eachLine, fileChunks } from '../../../../lib/heartbeat/timeline/read.ts';
 
 async function split(chunks: Buffer[]): Promise<string[]> {
   const out: string[] = [];
@@ -47,4 +49,20 @@ t.test('eachLine cuts lines as readline does, at every chunk boundary', async (t
 t.test('eachLine gives a multi-byte character split across chunks whole', async (t) => {
   const bytes = Buffer.from('a ü b\n', 'utf8');
   t.same(await split([bytes.subarray(0, 3), bytes.subarray(3)]), ['a ü b']);
+});
+
+t.test('eachLine over fileChunks (one buffer reused for every read) of a file, at every chunk size', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/tl-read-${process.pid}-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const text = samples.join('x\n');
+  const file = `${dir}/log`;
+  writeFileSync(file, text);
+  const want = await viaReadline(Buffer.from(text, 'utf8'));
+  t.ok(want.length > 10);
+  // Sizes that leave a line's start in the buffer the next read overwrites: the carried bytes must be a copy.
+  for (const size of [1, 2, 3, 5, 7, 13, 64, 1 << 16]) {
+    const out: string[] = [];
+    await eachLine(fileChunks(file, size), (l) => out.push(l));
+    t.same(out, want, `chunks of ${size} byte(s)`);
+  }
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { analyze, type Analysis } from '../../../../lib/heartbeat/timeline/analyze.ts';
 import { readInputs, rotatedSets } from '../../../../lib/heartbeat/timeline/read.ts';
-import { timelineCommand, timelineJson, buildTimeline, parseOffsets, parseWhen } from '../../../../lib/heartbeat/timeline/command.ts';
+import { timelineCommand, timelineJson, buildTimeline, parseOffsets, parseWhen, writeJson } from '../../../../lib/heartbeat/timeline/command.ts';
 import { renderText } from '../../../../lib/heartbeat/timeline/text.ts';
 
 // Real logs from the rig (test/fixtures/heartbeat/timeline/README.md): our
@@ -194,6 +194,25 @@ t.test('--json: the documented shape', async (t) => {
   t.equal(parseWhen('1796619315069', '--since'), 1796619315069, 'epoch ms (the rig and the bench pass windows so)');
   t.equal(parseWhen('2026-12-07T04:55:30', '--since'), new Date(2026, 11, 7, 4, 55, 30).getTime());
   t.ok(j.range.from >= new Date(2026, 11, 7, 4, 55, 30).getTime() && j.range.to <= new Date(2026, 11, 7, 4, 55, 39).getTime(), '--since/--until');
+});
+
+t.test('--json and text are written piece by piece, byte for byte what one string gave', async (t) => {
+  const r = await buildTimeline([`${FIX}/split-brain-master1.ha-debug`, `${FIX}/split-brain-master2.ha-debug`], {});
+  t.ok(r.analysis.incidents.length > 1 && r.analysis.lanes.length > 1, 'arrays with several elements');
+  const pieces: string[] = [];
+  writeJson(timelineJson(r), (s) => pieces.push(s));
+  t.ok(pieces.length > r.analysis.incidents.length, 'one piece per element at least');
+  t.equal(pieces.join(''), `${JSON.stringify(timelineJson(r), null, 2)}\n`);
+  for (const v of [{}, { a: [], b: undefined, c: { d: [1, { e: 'x\ny' }] } }, { a: [null, 'q', [1, 2], {}], z: 0 }]) {
+    let got = '';
+    writeJson(v, (s) => (got += s));
+    t.equal(got, `${JSON.stringify(v, null, 2)}\n`, JSON.stringify(v));
+  }
+  let out = '';
+  let writes = 0;
+  t.equal(await timelineCommand([`${FIX}/split-brain-master1.ha-debug`, `${FIX}/split-brain-master2.ha-debug`], {}, { out: (s) => ((out += s), writes++), err: () => {} }), 0);
+  t.equal(out, renderText(r.analysis));
+  t.ok(writes >= 1);
 });
 
 t.test('ha-log and ha-debug of the same node: read once', async (t) => {
