@@ -5,8 +5,10 @@ import { execa } from 'execa';
 
 // The tools of older systems in place of this machine's, for the agents
 // only: each agent call goes through a wrapper script that binds the old
-// binary over the system's (/usr/bin/ip, /usr/sbin/arping) in a private
-// mount namespace of its own (unshare -m), then execs the real agent. The
+// binary over the system's (/usr/bin/ip, /usr/sbin/arping) in a mount
+// namespace of its own (unshare -m with slave propagation: the binds stay in
+// it, and other tests' unmounts still reach it, so it never holds a copy of
+// their loop mounts), then execs the real agent. The
 // test's own rig (createLan, the assertions' `ip -j`) keeps Debian 12's ip.
 //
 // Old ip: HARA_OLD_IP_DIR names a directory of iproute2 builds called
@@ -108,7 +110,7 @@ export function agentsDirWith(dir: string, binds: readonly Bind[]): string {
   mkdirSync(target, { recursive: true });
   const mounts = binds.map((b) => `mount --bind ${quote(b.source)} ${b.shell ? `"${b.target}"` : quote(b.target)} && `).join('');
   for (const name of AGENT_NAMES) {
-    const script = `#!/bin/sh\nexec unshare -m --propagation private /bin/sh -c ${quote(`${mounts}exec "$0" "$@"`)} ${quote(`${BUILT_AGENTS}/${name}`)} "$@"\n`;
+    const script = `#!/bin/sh\nexec unshare -m --propagation slave /bin/sh -c ${quote(`${mounts}exec "$0" "$@"`)} ${quote(`${BUILT_AGENTS}/${name}`)} "$@"\n`;
     writeFileSync(`${target}/${name}`, script);
     chmodSync(`${target}/${name}`, 0o755);
   }
