@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { toEvent, type Event } from './analyze.ts';
 import { classify, pairMarks } from './classify.ts';
-import { MONTHS, parseLine, stampTime, YearTracker, type ParsedLine } from './parse.ts';
+import { MONTHS, packStamp, parseLine, stampTime, unpackStamp, YearTracker, type ParsedLine } from './parse.ts';
 
 export interface InputSpec {
   /** NODE= given on the command line. */
@@ -99,16 +99,54 @@ const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 /** Bun.gc when running under Bun (the shipped executable), else nothing. */
 export const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
 
+/**
+ * A kept line until its set's node and base year are known: numbers and
+ * shared strings only. As a parsed line plus a "FILE:LINE" string it cost
+ * ~450 bytes; 1 GiB of ha-debug keeps 43 k of them (bench/results/timeline.md).
+ */
+interface Kept {
+  /** packStamp of its stamp. */
+  stamp: number;
+  /** The YearTracker's wrap. */
+  wrap: number;
+  /** Index of its file in the set, and its line number there: the event's source. */
+  file: number;
+  line: number;
+  prog: string;
+  tag: string;
+  text: string;
+  /** The stamp's own epoch ms (a time zone in it), else undefined. */
+  absolute: number | undefined;
+}
+
+/**
+ * Shares equal strings as fresh copies (a slice of a line keeps its whole
+ * chunk alive): a node's log repeats the same programs, tags and messages
+ * on every takeover. At most `max` distinct ones are remembered.
+ */
+export function interner(max: number): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    let v = seen.get(s);
+    if (v === undefined) {
+      v = own(s);
+      if (seen.size < max) seen.set(v, v);
+    }
+    return v;
+  };
+}
+
 export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   let sinceGc = 0;
   const years = new YearTracker();
-  const pending: { p: ParsedLine; wrap: number; source: string }[] = [];
+  const pending: Kept[] = [];
+  const intern = interner(INTERN_MAX);
   const hosts = new Map<string, number>();
   const peers = new Set<string>();
   const selfLinks = new Set<string>();
   const files: FileReport[] = [];
   let hint: { year: number; month: number } | undefined;
-  for (const spec of set) {
+  for (const [fileIndex, spec] of set.entries()) {
     const report: FileReport = { path: spec.path, lines: 0, logLines: 0, kept: 0 };
     files.push(report);
     let mtime: Date;
@@ -186,8 +224,7 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
         }
         // Keep only lines that mean something (the node, known at the end, only refines the pairs).
         if (keepable(p) && (classify(p.prog, p.text) || (p.prog === 'heartbeat' && pairMarks(p.text, '').length))) {
-          // Fresh copies: a substring of a line keeps the whole chunk it was cut from alive.
-          pending.push({ p: { ...p, prog: own(p.prog), tag: own(p.tag), text: own(p.text), ...(p.host ? { host: own(p.host) } : {}) }, wrap, source: `${spec.path}:${report.lines}` });
+          pending.push({ stamp: packStamp(p.stamp), wrap, file: fileIndex, line: report.lines, prog: intern(p.prog), tag: intern(p.tag), text: intern(p.text), absolute: p.stamp.absolute });
           report.kept++;
         }
       });
@@ -211,8 +248,10 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   for (const f of files) if (node) f.node = node;
   const base = years.baseYear(hint ?? { year: new Date().getFullYear(), month: new Date().getMonth() });
   const events: Event[] = [];
-  for (const { p, wrap, source } of pending) {
-    const e = toEvent({ node: node ?? '?', t: stampTime(p.stamp, base + wrap), coarse: p.stamp.coarse, prog: p.prog, tag: p.tag, text: p.text, source });
+  for (const k of pending) {
+    const stamp = unpackStamp(k.stamp);
+    if (k.absolute !== undefined) stamp.absolute = k.absolute;
+    const e = toEvent({ node: node ?? '?', t: stampTime(stamp, base + k.wrap), coarse: stamp.coarse, prog: k.prog, tag: k.tag, text: k.text, source: `${set[k.file]!.path}:${k.line}` });
     if (e) events.push(e);
   }
   // The parsed lines are garbage now; collected before the next set or the analysis grows the heap further.
@@ -226,6 +265,8 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
 const MONTH_INDEX: Record<string, number> = Object.fromEntries(MONTHS.map((m, i) => [m, i]));
 
 const CHUNK = 1 << 18;
+/** Distinct strings the reader shares per set (a few MiB at most when every message differs). */
+const INTERN_MAX = 50_000;
 /**
  * A full collection every 64 MiB read. Every 4 MiB (before) cost twice the CPU on 1 GiB (19 s →
  * 10 s user) for the same peak RSS (232 vs 227 MiB), every 16 MiB 225 MiB; the peak comes from

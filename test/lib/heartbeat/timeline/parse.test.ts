@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseLine, parseLogText, YearTracker, stampTime } from '../../../../lib/heartbeat/timeline/parse.ts';
+import { packStamp, parseLine, parseLogText, unpackStamp, YearTracker, stampTime, type Stamp } from '../../../../lib/heartbeat/timeline/parse.ts';
 import { classify, rmMeaning, resourceKey } from '../../../../lib/heartbeat/timeline/classify.ts';
 
 // Each shape as written on a heartbeat 3.0.x node (lines from the rig's
@@ -79,4 +79,31 @@ t.test('classify: triggers, decisions, ResourceManager calls, agents\' steps and
   t.same(classify('Filesystem', 'INFO: mounted /dev/drbd1 on /data'), { kind: 'step', script: 'Filesystem' });
   t.equal(classify('IPaddr', 'DEBUG: running ip -j addr show'), undefined);
   t.equal(resourceKey('IPaddr', ' 198.18.4.1/16/eth1'), 'IPaddr::198.18.4.1/16/eth1');
+});
+
+t.test('packStamp: one number per kept line, unpacked to the same stamp and time', async (t) => {
+  const stamps: Stamp[] = [
+    { year: 2026, month: 11, day: 7, hour: 4, minute: 55, second: 36, ms: 505, coarse: false },
+    { month: 0, day: 1, hour: 0, minute: 0, second: 0, ms: 0, coarse: true },
+    { month: 11, day: 31, hour: 23, minute: 59, second: 59, ms: 999, coarse: false },
+    { year: 0, month: 1, day: 29, hour: 12, minute: 30, second: 1, ms: 1, coarse: true },
+    { year: 9999, month: 11, day: 31, hour: 23, minute: 59, second: 59, ms: 999, coarse: true },
+  ];
+  for (const s of stamps) {
+    const n = packStamp(s);
+    t.ok(Number.isSafeInteger(n), `${JSON.stringify(s)} packs to a safe integer`);
+    t.same(unpackStamp(n), s);
+    t.equal(stampTime(unpackStamp(n), 2026), stampTime(s, 2026));
+  }
+  // Every stamp parseLine gives round-trips (its absolute time is kept apart by the reader).
+  for (const line of ['heartbeat[13209]: 2013/01/23_04:09:36 info: x', 'Nov  8 19:00:56 master2 ResourceManager(default)[812]: info: y', '2026-11-28T19:00:56.123456+01:00 master2 IPaddr[900]: INFO: z']) {
+    const r = parseLine(line);
+    if (!r.ok) {
+      t.fail(line);
+      continue;
+    }
+    const { absolute: _a, ...stamp } = r.line.stamp;
+    t.same(unpackStamp(packStamp(r.line.stamp)), stamp, line);
+  }
+  t.not(packStamp({ month: 0, day: 1, hour: 0, minute: 0, second: 0, ms: 0, coarse: true }), packStamp({ month: 0, day: 1, hour: 0, minute: 0, second: 0, ms: 0, coarse: false }));
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { eachLine, fileChunks } from '../../../../lib/heartbeat/timeline/read.ts';
+import { eachLine, fileChunks, interner } from '../../../../lib/heartbeat/timeline/read.ts';
 
 async function split(chunks: Buffer[]): Promise<string[]> {
   const out: string[] = [];
@@ -65,4 +65,15 @@ t.test('eachLine over fileChunks (one buffer reused for every read) of a file, a
     await eachLine(fileChunks(file, size), (l) => out.push(l));
     t.same(out, want, `chunks of ${size} byte(s)`);
   }
+});
+
+t.test('interner: equal strings shared, as fresh copies, up to its limit', async (t) => {
+  const intern = interner(2);
+  const line = 'heartbeat[88]: info: Running x start';
+  const a = intern(line.slice(15));
+  t.equal(a, 'info: Running x start');
+  t.equal(intern(`${'info: Running'} x start`), a, 'equal text: the same string back');
+  t.equal(intern('b'), 'b');
+  t.equal(intern('c'), 'c', 'beyond the limit: still its value');
+  t.equal(intern('c'), 'c');
 });
