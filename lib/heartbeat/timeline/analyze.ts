@@ -304,6 +304,12 @@ export interface AnalyzeOptions {
   offsets?: Record<string, number>;
   since?: number;
   until?: number;
+  /**
+   * Called between the phases (the CLI passes a full collection): Bun let
+   * each phase's garbage pile up under the next, ~+10 MiB peak RSS on 1 GiB
+   * of ha-debug (bench/results/timeline.md).
+   */
+  between?: () => void;
 }
 
 /**
@@ -341,9 +347,11 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
   if (!all.length) return { nodes, offsets, incidents: [], lanes: [], resolution };
   const range = { from: all[0]!.t, to: all.at(-1)!.t };
 
+  options.between?.();
   const calls = new Map<string, Call[]>();
   for (const node of nodes) calls.set(node, buildCalls(shifted.get(node)!));
 
+  options.between?.();
   // Incidents: a trigger opens one unless it follows from the current one.
   type Open = Incident & { settled: boolean; last: number };
   const incidents: Open[] = [];
@@ -408,6 +416,7 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
   }
   for (const inc of incidents) inc.calls.sort((a, b) => a.start - b.start);
 
+  options.between?.();
   // A node declared dead while its own log goes on was cut off, not down: a partition.
   const lost = new Map<string, { from: number; until: number }[]>(nodes.map((n) => [n, []]));
   for (const inc of incidents) {
@@ -417,12 +426,14 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
       const dead = m[1]!;
       const own = shifted.get(dead)!;
       const shutdown = inc.trigger.kind === 'shutdown' && inc.trigger.subject === dead;
-      const before = own.filter((e) => e.t <= d.t + 1000).at(-1);
+      // findLast, not filter().at(-1): no copy of the node's events per dead declaration.
+      const before = findLast(own, (e) => e.t <= d.t + 1000);
       // Its last sign of life: a whole-second stamp may stand for any moment in that second.
       const lastSeen = before ? Math.min(d.t, before.t + (before.coarse ? 999 : 0)) : d.t;
       const after = own.find((e) => e.t > d.t + 1000);
       // Both nodes declaring each other dead: they lost each other, neither stopped.
-      const talking = own.some((e) => Math.abs(e.t - d.t) <= 30_000 && (new RegExp(`node ${escapeRe(d.node)}: is dead|returning after partition`).test(e.text)));
+      const declares = new RegExp(`node ${escapeRe(d.node)}: is dead|returning after partition`);
+      const talking = own.some((e) => Math.abs(e.t - d.t) <= 30_000 && declares.test(e.text));
       if (!shutdown && talking && inc.trigger.kind === 'node-dead') {
         inc.trigger.kind = 'partition';
         inc.notes.push(`${dead} also declared ${d.node} dead: the nodes lost each other (partition, split brain), neither stopped`);
@@ -433,6 +444,7 @@ export function analyze(byNode: Map<string, Event[]>, options: AnalyzeOptions = 
   const order = new Map([...new Set(lanes.map((l) => l.resource))].map((r) => [r, laneOrder(r, lanes)]));
   lanes.sort((a, b) => a.node.localeCompare(b.node) || order.get(a.resource)! - order.get(b.resource)!);
 
+  options.between?.();
   // Outcome and service gap per incident.
   const resources = [...new Set(lanes.map((l) => l.resource))];
   // Service up/down over time, swept once: up while some node holds every resource.

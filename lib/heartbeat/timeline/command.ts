@@ -51,6 +51,7 @@ export async function buildTimeline(args: readonly string[], options: TimelineCl
     offsets: parseOffsets(options.offset ?? []),
     ...(options.since ? { since: parseWhen(options.since, '--since') } : {}),
     ...(options.until ? { until: parseWhen(options.until, '--until') } : {}),
+    ...(collect ? { between: () => collect(true) } : {}),
   });
   return { analysis, files, problems };
 }
@@ -94,29 +95,49 @@ function bufferedOut(out: (s: string) => void): { write: (s: string) => void; fl
 }
 
 /**
- * Writes `JSON.stringify(value, null, 2) + "\n"`, byte for byte, with the
- * top-level arrays written one element at a time (incidents and lanes are
- * most of it). Only for plain data (no toJSON, no functions), as timelineJson gives.
+ * Writes `JSON.stringify(value, null, 2) + "\n"`, byte for byte, a piece at
+ * a time: arrays and objects down to STREAM_DEPTH are written element by
+ * element (on 1 GiB of ha-debug a lane's segments were one ~10 MiB string,
+ * plus its indented copy), what is deeper as one JSON.stringify each. Only for
+ * plain data (no toJSON above STREAM_DEPTH), as timelineJson gives.
  */
-export function writeJson(value: object, write: (s: string) => void): void {
-  // Raw newlines only come from the indentation: inside strings JSON escapes them.
-  const indent = (s: string, pad: string): string => s.replaceAll('\n', `\n${pad}`);
-  const keys = Object.entries(value).filter(([, v]) => v !== undefined);
-  if (!keys.length) {
-    write('{}\n');
+export function writeJson(value: unknown, write: (s: string) => void): void {
+  writeValue(value, '', 0, write);
+  write('\n');
+}
+
+/** top object → incidents, lanes → an incident, a lane → its calls, segments → a call, a segment: one string each. */
+const STREAM_DEPTH = 4;
+
+/** JSON.stringify leaves these out of objects and writes null for them in arrays. */
+const skipped = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+function writeValue(v: unknown, pad: string, depth: number, write: (s: string) => void): void {
+  if (depth >= STREAM_DEPTH || v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    // Raw newlines only come from the indentation: inside strings JSON escapes them.
+    write((JSON.stringify(v, null, 2) ?? 'null').replaceAll('\n', `\n${pad}`));
     return;
   }
+  const inner = `${pad}  `;
+  if (Array.isArray(v)) {
+    if (!v.length) return write('[]');
+    write('[\n');
+    v.forEach((item, i) => {
+      write(inner);
+      writeValue(skipped(item) ? null : item, inner, depth + 1, write);
+      write(i < v.length - 1 ? ',\n' : '\n');
+    });
+    return write(`${pad}]`);
+  }
+  const entries = Object.entries(v).filter(([, x]) => !skipped(x));
+  if (!entries.length) return write('{}');
   write('{\n');
-  keys.forEach(([k, v], n) => {
-    write(`  ${JSON.stringify(k)}: `);
-    if (Array.isArray(v) && v.length) {
-      write('[\n');
-      v.forEach((item, i) => write(`    ${indent(JSON.stringify(item ?? null, null, 2) ?? 'null', '    ')}${i < v.length - 1 ? ',' : ''}\n`));
-      write('  ]');
-    } else write(indent(JSON.stringify(v, null, 2), '  '));
-    write(n < keys.length - 1 ? ',\n' : '\n');
+  entries.forEach(([k, x], i) => {
+    write(`${inner}${JSON.stringify(k)}: `);
+    writeValue(x, inner, depth + 1, write);
+    write(i < entries.length - 1 ? ',\n' : '\n');
   });
-  write('}\n');
+  write(`${pad}}`);
 }
 
 /**

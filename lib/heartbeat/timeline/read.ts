@@ -237,6 +237,8 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
     else if (truncated) report.problem = `${spec.path}: ${truncated} truncated line(s) skipped (first at line ${firstTruncated})`;
     else if (binaryLines) report.problem = `${spec.path}: ${binaryLines} line(s) with binary data skipped`;
   }
+  // The lines read since the last collection are garbage: collected before the events are built next to them.
+  collect?.(true);
   // The node: NODE=, else syslog's host, else the one name the set's heartbeat uses for itself.
   let node = set[0]!.node;
   if (!node && hosts.size) node = [...hosts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
