@@ -47,12 +47,15 @@ export interface TimelineResult {
 export async function buildTimeline(args: readonly string[], options: TimelineCliOptions): Promise<TimelineResult> {
   const inputs = args.map((a) => parseInputArg(a, existsSync));
   const { byNode, files, problems } = await readInputs(inputs);
+  const gc = collect;
   const analysis = analyze(byNode, {
     offsets: parseOffsets(options.offset ?? []),
     ...(options.since ? { since: parseWhen(options.since, '--since') } : {}),
     ...(options.until ? { until: parseWhen(options.until, '--until') } : {}),
-    ...(collect ? { between: () => collect(true) } : {}),
+    ...(gc ? { between: () => gc(true) } : {}),
   });
+  // The events no incident or lane points at are garbage now.
+  gc?.(true);
   return { analysis, files, problems };
 }
 

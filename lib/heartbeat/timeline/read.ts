@@ -253,7 +253,7 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   for (const k of pending) {
     const stamp = unpackStamp(k.stamp);
     if (k.absolute !== undefined) stamp.absolute = k.absolute;
-    const e = toEvent({ node: node ?? '?', t: stampTime(stamp, base + k.wrap), coarse: stamp.coarse, prog: k.prog, tag: k.tag, text: k.text, source: `${set[k.file]!.path}:${k.line}` });
+    const e = toEvent({ node: node ?? '?', t: stampTime(stamp, base + k.wrap), coarse: stamp.coarse, prog: k.prog, tag: k.tag, text: k.text, file: set[k.file]!.path, line: k.line });
     if (e) events.push(e);
   }
   // The parsed lines are garbage now; collected before the next set or the analysis grows the heap further.
