@@ -6,7 +6,7 @@ import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { toEvent, type Event } from './analyze.ts';
+import { Meanings, toEvent, type Event } from './analyze.ts';
 import { classify, pairMarks } from './classify.ts';
 import { MONTHS, packStamp, parseLine, stampTime, unpackStamp, YearTracker, type ParsedLine } from './parse.ts';
 
@@ -250,14 +250,19 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   for (const f of files) if (node) f.node = node;
   const base = years.baseYear(hint ?? { year: new Date().getFullYear(), month: new Date().getMonth() });
   const events: Event[] = [];
-  for (const k of pending) {
+  const meanings = new Meanings(INTERN_MAX);
+  // From the last kept line back, each dropped as its event is made, with a collection every
+  // CONVERT_GC lines: the kept lines and the events never all live together (+10 MiB RSS on 1 GiB).
+  for (let n = 1; pending.length; n++) {
+    const k = pending.pop()!;
     const stamp = unpackStamp(k.stamp);
     if (k.absolute !== undefined) stamp.absolute = k.absolute;
-    const e = toEvent({ node: node ?? '?', t: stampTime(stamp, base + k.wrap), coarse: stamp.coarse, prog: k.prog, tag: k.tag, text: k.text, file: set[k.file]!.path, line: k.line });
+    const e = toEvent({ node: node ?? '?', t: stampTime(stamp, base + k.wrap), coarse: stamp.coarse, prog: k.prog, tag: k.tag, text: k.text, file: set[k.file]!.path, line: k.line }, meanings);
     if (e) events.push(e);
+    if (n % CONVERT_GC === 0) collect?.(true);
   }
-  // The parsed lines are garbage now; collected before the next set or the analysis grows the heap further.
-  pending.length = 0;
+  events.reverse();
+  // The last kept lines are garbage now; collected before the next set or the analysis grows the heap further.
   collect?.(true);
   for (const n of selfLinks) if (n !== node) peers.add(n);
   if (node) peers.delete(node);
@@ -267,14 +272,16 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
 const MONTH_INDEX: Record<string, number> = Object.fromEntries(MONTHS.map((m, i) => [m, i]));
 
 const CHUNK = 1 << 18;
+const CONVERT_GC = 10_000;
 /** Distinct strings the reader shares per set (a few MiB at most when every message differs). */
 const INTERN_MAX = 50_000;
 /**
- * A full collection every 64 MiB read. Every 4 MiB (before) cost twice the CPU on 1 GiB (19 s →
- * 10 s user) for the same peak RSS (232 vs 227 MiB), every 16 MiB 225 MiB; the peak comes from
- * the kept lines and the analysis, not from dead chunks (bench/results/timeline.md).
+ * A full collection every 16 MiB read. With the kept lines ~450 bytes each, every 4 MiB cost twice
+ * the CPU of every 64 for the same peak (the kept lines and the analysis made it); with them compact
+ * the heap is small, a collection cheap, and the dead chunks between collections were the peak:
+ * 1 GiB --json 104-110 MiB at 64, 96-97 at 32, 95 at 16, for +0.1-0.3 s CPU (bench/results/timeline.md).
  */
-const GC_EVERY = 64 << 20;
+const GC_EVERY = 16 << 20;
 
 /**
  * A plain file's bytes, read(2) into one buffer reused for every chunk: an fs

@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { analyze, type Analysis } from '../../../../lib/heartbeat/timeline/analyze.ts';
+import { analyze, Meanings, toEvent, type Analysis } from '../../../../lib/heartbeat/timeline/analyze.ts';
+import { classify, pairMarks } from '../../../../lib/heartbeat/timeline/classify.ts';
 import { readInputs, rotatedSets } from '../../../../lib/heartbeat/timeline/read.ts';
 import { timelineCommand, timelineJson, buildTimeline, parseOffsets, parseWhen, writeJson } from '../../../../lib/heartbeat/timeline/command.ts';
 import { renderText } from '../../../../lib/heartbeat/timeline/text.ts';
@@ -221,4 +222,36 @@ t.test('ha-log and ha-debug of the same node: read once', async (t) => {
   const { a } = await analysisOf([{ path: `${FIX}/ours-master1.ha-log` }, { path: `${FIX}/ours-master1.ha-debug` }]);
   t.equal(a.incidents.flatMap((i) => i.calls).length, debugOnly.incidents.flatMap((i) => i.calls).length, 'no call twice');
   t.equal(a.incidents.flatMap((i) => i.decisions).length, debugOnly.incidents.flatMap((i) => i.decisions).length, 'no decision twice');
+});
+
+t.test('Event: its JSON is the LineRef (source as FILE:LINE), the rest private; at() moves it in time only', async (t) => {
+  const e = toEvent({ node: 'master2', t: 1000, coarse: true, prog: 'heartbeat', tag: 'heartbeat[88]', text: "info: Received shutdown notice from 'master1'.", file: '/var/log/ha-debug', line: 42 })!;
+  t.ok(e);
+  t.equal(JSON.stringify(e), JSON.stringify({ node: 'master2', t: 1000, coarse: true, tag: 'heartbeat[88]', text: "info: Received shutdown notice from 'master1'.", source: '/var/log/ha-debug:42' }));
+  t.same(Object.keys(e), ['node', 't', 'coarse', 'tag', 'text']);
+  t.equal(e.source, '/var/log/ha-debug:42');
+  t.equal(e.prog, 'heartbeat');
+  t.same(e.meaning, { kind: 'trigger', trigger: 'shutdown', peer: 'master1' });
+  t.same(e.pairs, [{ side: 'recv', key: 'shutdown', sender: 'master1' }]);
+  const moved = e.at(400);
+  t.equal(moved.t, 400);
+  t.equal(e.t, 1000, 'the original stays');
+  t.equal(moved.source, e.source);
+  t.equal(moved.meaning, e.meaning);
+  t.equal(toEvent({ node: 'n', t: 0, coarse: true, prog: 'heartbeat', tag: 'heartbeat[1]', text: 'info: Link master1:eth1 up.', file: 'f', line: 1 }), undefined, 'noise: no event');
+});
+
+t.test('Meanings: what classify and pairMarks say, one shared answer per node, program and text, up to its limit', async (t) => {
+  const m = new Meanings(2);
+  const text = 'info: master1 wants to go standby [foreign]';
+  const a = m.of('heartbeat', text, 'master2');
+  t.same(a, [classify('heartbeat', text), pairMarks(text, 'master2')]);
+  t.equal(m.of('heartbeat', `${'info: master1'} wants to go standby [foreign]`, 'master2'), a, 'the same answer object');
+  const self = m.of('heartbeat', text, 'master1');
+  t.same(self, [classify('heartbeat', text), pairMarks(text, 'master1')], 'the pairs depend on the node');
+  t.not(self, a);
+  t.same(m.of('IPaddr', 'DEBUG: x', 'master1'), [undefined, undefined]);
+  const over = m.of('IPaddr', 'INFO: y', 'master1');
+  t.same(over, [classify('IPaddr', 'INFO: y'), undefined], 'beyond the limit: still the answer');
+  t.not(m.of('IPaddr', 'INFO: y', 'master1'), over, 'not remembered');
 });
