@@ -271,7 +271,12 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
 
 const MONTH_INDEX: Record<string, number> = Object.fromEntries(MONTHS.map((m, i) => [m, i]));
 
-const CHUNK = 1 << 18;
+/**
+ * Bytes per read(2). Each chunk is decoded to one string, dead by the next collection: 64 KiB
+ * keep less of them alive between collections than 256 KiB (1 GiB --json: 89-92 vs 93-95 MiB
+ * peak RSS, the same CPU; 1 MiB: 101-107 MiB; bench/results/timeline.md).
+ */
+const CHUNK = 1 << 16;
 const CONVERT_GC = 10_000;
 /** Distinct strings the reader shares per set (a few MiB at most when every message differs). */
 const INTERN_MAX = 50_000;
@@ -337,12 +342,22 @@ export async function eachLine(source: Readable | AsyncIterable<Buffer> | Iterab
   };
   // Each chunk is decoded up to its last "\n" (never inside a UTF-8 sequence); the bytes after it wait for the next.
   let carry: Buffer | undefined;
-  for await (const chunk of source) {
-    const bytes: Buffer = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+  // The carried bytes and the next chunk joined in one buffer reused for every chunk: a
+  // Buffer.concat per chunk was 16 MiB of dead buffers between two collections (bench/results/timeline.md).
+  let joined = Buffer.alloc(0);
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    let bytes = chunk;
+    if (carry) {
+      const n = carry.length + chunk.length;
+      if (joined.length < n) joined = Buffer.allocUnsafe(Math.max(n, joined.length * 2));
+      carry.copy(joined, 0);
+      chunk.copy(joined, carry.length);
+      bytes = joined.subarray(0, n);
+    }
     const last = bytes.lastIndexOf(10);
     if (last < 0) {
-      // A chunk without a newline: kept whole (a copy when it is the source's own, reused buffer).
-      carry = carry ? bytes : Buffer.from(bytes);
+      // A chunk without a newline: kept whole (a copy: the source and `joined` reuse their buffers).
+      carry = Buffer.from(bytes);
       continue;
     }
     // A copy: the source may reuse its buffer for the next chunk (fileChunks does).
