@@ -137,12 +137,17 @@ try {
   const g0 = Date.now();
   const gen = generate(big, 'master2', { start: when, noiseMs: 250, incidentMs: 2 * 3_600_000, bytes: GIB * 2 ** 30 });
   process.stderr.write(`generated ${gen.bytes} bytes in ${(Date.now() - g0) / 1000} s\n`);
-  const r = run(['timeline', '--json', big]);
-  const json = JSON.parse(r.stdout || '{}') as { incidents?: unknown[] };
-  results.push(`| ${(gen.bytes / 2 ** 30).toFixed(2)} GiB of ha-debug (${gen.lines} lines, ${gen.incidents} takeovers, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB) streamed → --json | ≤ 30 s, ≤ 100 MiB RSS | ${r.wall.toFixed(1)} s (${((gen.bytes / 2 ** 20) / r.wall).toFixed(0)} MiB/s; CPU ${r.cpu.toFixed(1)} s) | ${(r.rssKiB / 1024).toFixed(0)} MiB | ${json.incidents?.length ?? '?'} incidents |`);
-  process.stderr.write(`big: ${r.wall} s, ${r.rssKiB} KiB\n`);
+  // Three runs: the peak RSS moves by a few MiB from run to run (when the collector runs); each column is its median.
+  const runs = [0, 1, 2].map(() => run(['timeline', '--json', big]));
+  const median = (pick: (x: (typeof runs)[number]) => number) => runs.map(pick).sort((a, b) => a - b)[1]!;
+  const r = { wall: median((x) => x.wall), cpu: median((x) => x.cpu), rssKiB: median((x) => x.rssKiB) };
+  const rssMiB = runs.map((x) => (x.rssKiB / 1024).toFixed(0)).join(' / ');
+  const json = JSON.parse(runs[0]!.stdout || '{}') as { incidents?: unknown[] };
+  results.push(`| ${(gen.bytes / 2 ** 30).toFixed(2)} GiB of ha-debug (${gen.lines} lines, ${gen.incidents} takeovers, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB) streamed → --json | ≤ 30 s, ≤ 100 MiB RSS | ${r.wall.toFixed(1)} s (median of 3; ${((gen.bytes / 2 ** 20) / r.wall).toFixed(0)} MiB/s; CPU ${r.cpu.toFixed(1)} s) | ${(r.rssKiB / 1024).toFixed(0)} MiB (median; runs ${rssMiB}) | ${json.incidents?.length ?? '?'} incidents |`);
+  process.stderr.write(`big: ${r.wall} s, ${rssMiB} MiB\n`);
   verdicts.push(`1 GiB ≤ 30 s: ${r.wall <= 30 ? 'met' : r.cpu <= 30 ? 'met in CPU time, not in wall time on this loaded machine' : 'not met'}`);
-  verdicts.push(`≤ 100 MiB RSS: ${r.rssKiB <= 100 * 1024 ? 'met' : 'not met'}`);
+  const worst = Math.max(...runs.map((x) => x.rssKiB));
+  verdicts.push(`≤ 100 MiB RSS: ${worst <= 100 * 1024 ? 'met (every run)' : r.rssKiB <= 100 * 1024 ? 'met in the median, not in every run' : 'not met'}`);
 } finally {
   if (!argv.includes('--keep')) rmSync(tmp, { recursive: true, force: true });
 }

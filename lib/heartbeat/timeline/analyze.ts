@@ -15,8 +15,8 @@ export interface EventLine extends Omit<LogLine, 'source'> {
  * incidents, calls and lanes point at the event itself instead of a copy per
  * use; what only the analysis needs, and its source (built when printed),
  * are private: as JSON it is the LineRef { node, t, coarse, tag, text, source }.
- * On 1 GiB of ha-debug (43 k events) that took ~10 MiB off the peak RSS
- * (bench/results/timeline.md).
+ * On 1 GiB of ha-debug (43 k events) that, with a leaner outcome sweep, took
+ * the peak RSS from 123 to 109 MiB (bench/results/timeline.md).
  */
 export class Event implements LineRef {
   node: string;

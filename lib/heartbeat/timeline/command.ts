@@ -71,7 +71,7 @@ export function timelineJson(r: TimelineResult): object {
 
 // Bun does not collect the written pieces soon enough by itself: without a full collection every
 // 2 MiB written, the 1 GiB --json run's RSS rose ~80 MiB while printing; every 8 MiB left ~+45 MiB;
-// every 1 MiB takes ~5 MiB off 2 MiB's peak now that the rest is small (bench/results/timeline.md).
+// every 1 MiB takes a few MiB off 2 MiB's peak now that the rest is small (bench/results/timeline.md).
 // A few ms each.
 const OUT_GC = 1 << 20;
 

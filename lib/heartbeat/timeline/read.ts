@@ -252,7 +252,7 @@ export async function readSet(set: InputSpec[]): Promise<SourceResult> {
   const events: Event[] = [];
   const meanings = new Meanings(INTERN_MAX);
   // From the last kept line back, each dropped as its event is made, with a collection every
-  // CONVERT_GC lines: the kept lines and the events never all live together (+10 MiB RSS on 1 GiB).
+  // CONVERT_GC lines: the kept lines and the events never all live together (both were ~10 MiB more RSS there on 1 GiB).
   for (let n = 1; pending.length; n++) {
     const k = pending.pop()!;
     const stamp = unpackStamp(k.stamp);
@@ -273,8 +273,8 @@ const MONTH_INDEX: Record<string, number> = Object.fromEntries(MONTHS.map((m, i)
 
 /**
  * Bytes per read(2). Each chunk is decoded to one string, dead by the next collection: 64 KiB
- * keep less of them alive between collections than 256 KiB (1 GiB --json: 89-92 vs 93-95 MiB
- * peak RSS, the same CPU; 1 MiB: 101-107 MiB; bench/results/timeline.md).
+ * keep less of them alive between collections than 256 KiB (1 GiB --json: 87-91 vs 91-93 MiB
+ * peak RSS, the same CPU; 1 MiB: 99-105 MiB; bench/results/timeline.md).
  */
 const CHUNK = 1 << 16;
 const CONVERT_GC = 10_000;
@@ -284,7 +284,7 @@ const INTERN_MAX = 50_000;
  * A full collection every 16 MiB read. With the kept lines ~450 bytes each, every 4 MiB cost twice
  * the CPU of every 64 for the same peak (the kept lines and the analysis made it); with them compact
  * the heap is small, a collection cheap, and the dead chunks between collections were the peak:
- * 1 GiB --json 104-110 MiB at 64, 96-97 at 32, 95 at 16, for +0.1-0.3 s CPU (bench/results/timeline.md).
+ * 1 GiB --json 102-108 MiB at 64, 94-95 at 32, 93 at 16, for +0.1-0.3 s CPU (bench/results/timeline.md).
  */
 const GC_EVERY = 16 << 20;
 
