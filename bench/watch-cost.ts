@@ -8,10 +8,12 @@
 // from the end of a warm-up to the end; RSS is VmRSS (sampled) and VmHWM.
 // Usage: bun bench/watch-cost.ts [--minutes 10] [--interval 1] [--warmup 20]
 //          [--peer] (the peer's address known and unheard: probed every sample)
+//          [--smaps] (print where the RSS is) [--profile DIR] (the watcher's CPU profile)
+//          [--env NAME=VALUE]... (added to the watcher's environment)
 //          [--agents DIR] [--out bench/results/watch-cost.md] [--label TEXT]
 // Appends one row to --out (a Markdown table) and prints it.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { cliOptions } from './lib/args.ts';
 import { Sandbox, netnsDelete } from '../test/rig/sandbox.ts';
@@ -25,6 +27,14 @@ const PEER_PROBED = argv.includes('--peer');
 const AGENTS = opt('--agents', `${ROOT}/dist/resource.d`)!;
 const OUT = opt('--out', `${ROOT}/bench/results/watch-cost.md`)!;
 const LABEL = opt('--label', '')!;
+// Extra environment for the watcher (e.g. BUN_OPTIONS=--smol), repeatable.
+const WATCHER_ENV = argv.flatMap((a, i) => (a === '--env' && argv[i + 1] ? [argv[i + 1]!] : []));
+// --profile DIR: the watcher's CPU profile (Bun's --cpu-prof, Markdown too) written to DIR on the host when it ends.
+const PROFILE_DIR = opt('--profile', '');
+if (PROFILE_DIR) {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  WATCHER_ENV.push(`BUN_OPTIONS=--cpu-prof --cpu-prof-md --cpu-prof-interval=250 --cpu-prof-dir=${PROFILE_DIR}`);
+}
 
 const id = `${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
 const ns = `hae-wc-${id}`;
@@ -86,6 +96,27 @@ function memKiB(pid: number): { rss: number; hwm: number } {
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
+/** Where the RSS is: smaps_rollup, and the mappings holding the most (--smaps). */
+function smapsSummary(pid: number): string {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const maps: { name: string; rss: number; anon: number }[] = [];
+  let cur: { name: string; rss: number; anon: number } | undefined;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push(cur = { name: head[1] || '[anon]', rss: 0, anon: 0 });
+    else if (cur && line.startsWith('Rss:')) cur.rss = Number(line.split(/\s+/)[1]);
+    else if (cur && line.startsWith('Anonymous:')) cur.anon = Number(line.split(/\s+/)[1]);
+  }
+  const byName = new Map<string, { rss: number; anon: number; n: number }>();
+  for (const m of maps) {
+    const e = byName.get(m.name) ?? { rss: 0, anon: 0, n: 0 };
+    e.rss += m.rss; e.anon += m.anon; e.n++;
+    byName.set(m.name, e);
+  }
+  const top = [...byName].sort((a, b) => b[1].rss - a[1].rss).slice(0, 12).map(([n, e]) => `  ${String(e.rss).padStart(7)} KiB rss ${String(e.anon).padStart(7)} KiB anon ${String(e.n).padStart(4)} maps  ${n}`);
+  return `${rollup}\n${top.join('\n')}\n`;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -113,6 +144,7 @@ try {
       'init.d/flag': { content: FLAG_SCRIPT, mode: 0o755 },
       hosts: `127.0.0.1 localhost\n${NET}.1 master1\n${PEER_PROBED ? `${PEER} master2\n` : ''}`,
     },
+    binds: PROFILE_DIR ? [{ host: PROFILE_DIR, inner: PROFILE_DIR }] : [],
   });
   const hb = await node.exec('/usr/libexec/heartbeat/heartbeat', [], { timeoutMs: 30_000 });
   if (hb.exitCode !== 0) throw new Error(`heartbeat did not start: ${hb.stderr}`);
@@ -120,7 +152,7 @@ try {
   const take = await node.resourceManager(['takegroup', `IPaddr::${VIP}/24/eth1`]);
   if (take.exitCode !== 0) throw new Error(`takegroup failed: ${take.stderr}`);
 
-  launcher = spawn('nsenter', [...node.nsenterArgs(), '--', '/usr/bin/env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+  launcher = spawn('nsenter', [...node.nsenterArgs(), '--', '/usr/bin/env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...WATCHER_ENV,
     '/etc/ha.d/resource.d/ha-agent', 'watch', '--interval', String(INTERVAL), '--metrics-file', '/var/log/ha.prom'], { stdio: 'ignore' });
   await until('the watcher process', () => (watcherPid = childOf(launcher!.pid!)) > 0);
   await sleep(WARMUP_S * 1000);
@@ -134,6 +166,7 @@ try {
     rss.push(memKiB(watcherPid).rss);
   }
   const c1 = cpuTicks(watcherPid);
+  if (argv.includes('--smaps')) process.stderr.write(smapsSummary(watcherPid));
   const seconds = (performance.now() - t0) / 1000;
   const { hwm } = memKiB(watcherPid);
   const samples = seconds / INTERVAL;
@@ -166,7 +199,7 @@ try {
   process.stdout.write(line);
 } finally {
   if (watcherPid) try { process.kill(watcherPid, 'SIGTERM'); } catch { /* gone */ }
-  await sleep(500);
+  await sleep(PROFILE_DIR ? 3000 : 500);
   if (launcher?.pid && launcher.exitCode === null) try { process.kill(launcher.pid, 'SIGKILL'); } catch { /* gone */ }
   await node?.destroy();
   await netnsDelete(ns).catch(() => undefined);

@@ -73,7 +73,19 @@ export function lockPath(env: NodeJS.ProcessEnv, agent: string, key: string, awa
 
 type TryLock = (fd: number) => boolean;
 
+let tryLockCached: TryLock | undefined;
+
+/**
+ * Made once per process: bun:ffi's dlopen compiles its call trampoline each
+ * time it runs, which a cold agent pays once but `ha-agent watch` paid per
+ * resource per sample (our agents' status runs in its process).
+ */
 async function tryLockFunction(): Promise<TryLock> {
+  tryLockCached ??= await makeTryLock();
+  return tryLockCached;
+}
+
+async function makeTryLock(): Promise<TryLock> {
   if (process.versions.bun) {
     const { dlopen, FFIType } = await import('bun:ffi');
     const libc = dlopen('libc.so.6', { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });

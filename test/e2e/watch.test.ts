@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Cluster } from '../rig/cluster.ts';
 import { runWatchFault, settle, SPLIT_BRAIN_HANDLER, WATCH_FAULTS, type FaultRun } from '../rig/watch-faults.ts';
-import { active, alerts, watchOptions } from '../rig/watch-alerts.ts';
+import { active, alerts, CL_STATUS_BEFORE_3_0_6, watchOptions } from '../rig/watch-alerts.ts';
 import { startClusterWithWriter } from '../rig/split-brain.ts';
 
 // Issue 20 item 4: `ha-agent watch` on both nodes of the two-node heartbeat
@@ -13,7 +13,9 @@ import { startClusterWithWriter } from '../rig/split-brain.ts';
 // (StandAlone, both Primary, the split-brain handler's file), the heartbeat
 // links cut with both nodes alive, heartbeat killed on the primary. Each
 // raises its alert(s) and every alert clears when the fault heals. No timing
-// is asserted here (bench/watch-phase.ts measures detection).
+// is asserted here (bench/watch-phase.ts measures detection). master2's
+// cl_status is the one of heartbeat before 3.0.6 (no `listnodes -v`): its
+// watcher asks node by node, and must raise and clear the same alerts.
 
 let cluster: Cluster;
 const runs: FaultRun[] = [];
@@ -22,7 +24,7 @@ let startAlerts: ReturnType<typeof alerts> = [];
 
 t.before(async () => {
   const watch = watchOptions();
-  cluster = await Cluster.create({ id: `wa${process.pid}`, secondLink: true, ...watch, extraEtc: { ...watch.extraEtc, 'drbd-split-brain.sh': { content: SPLIT_BRAIN_HANDLER, mode: 0o755 } } });
+  cluster = await Cluster.create({ id: `wa${process.pid}`, secondLink: true, ...watch, nodeSbin: { master2: { cl_status: CL_STATUS_BEFORE_3_0_6 } }, extraEtc: { ...watch.extraEtc, 'drbd-split-brain.sh': { content: SPLIT_BRAIN_HANDLER, mode: 0o755 } } });
   try {
     await startClusterWithWriter(cluster);
     await settle(cluster);
@@ -57,6 +59,19 @@ for (const fault of WATCH_FAULTS) {
     t.type(r.clearedMs, 'number', `settled ${r.clearedMs} ms after the heal`);
   });
 }
+
+t.test('master2 (cl_status before 3.0.6): listnodes -v refused, remembered; then nodestatus, listhblinks and hblinkstatus per link', async (t) => {
+  const calls = cluster.nodeLog('master2', 'cl_status.calls').split('\n').filter(Boolean);
+  const withV = calls.filter((c) => c === 'listnodes -v').length;
+  const nodestatus = calls.filter((c) => c === 'nodestatus master1').length;
+  // Once per watcher started (the rig starts one again with heartbeat): refused, then remembered.
+  t.ok(withV >= 1 && withV * 4 <= nodestatus, `listnodes -v asked ${withV} time(s), nodestatus master1 ${nodestatus}`);
+  t.ok(calls.includes('listhblinks master1'), 'listhblinks master1');
+  t.ok(calls.includes('hblinkstatus master1 eth2') && calls.includes('hblinkstatus master1 eth3'), `each link's status: ${[...new Set(calls)].join('; ')}`);
+  // Its HA701 and HA702 (the faults above, expected from master2 too) come from these calls. A cl_status
+  // failing while heartbeat (re)starts or is cut off is HA790 on either node, -v or not: listed, not asserted.
+  for (const a of alerts(cluster).filter((x) => x.code === 'HA790' && x.state === 'raised')) t.comment(`${a.via}: ${a.desc}`);
+});
 
 t.test('every raise was followed by its clear, each once (no repeats every interval)', async (t) => {
   const list = alerts(cluster);

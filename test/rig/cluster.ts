@@ -70,6 +70,8 @@ export interface ClusterOptions {
    * watcher runs; it is not heartbeat's child, so it outlives a killed heartbeat.
    */
   watch?: { args: readonly string[] };
+  /** Extra executables in one node's private /usr/sbin (ahead of /usr/bin in PATH), e.g. an older tool's behaviour over the real one. */
+  nodeSbin?: Partial<Record<NodeName, Record<string, string>>>;
 }
 
 export interface NodeState {
@@ -303,7 +305,7 @@ export class Cluster {
         'mysql/my.cnf': MY_CNF,
         'mysql/rig-init.sql': INIT_SQL,
       },
-      sbin: { drbdadm: drbdadmWrapper('drbdadm'), drbdsetup: drbdadmWrapper('drbdsetup') },
+      sbin: { drbdadm: drbdadmWrapper('drbdadm'), drbdsetup: drbdadmWrapper('drbdsetup'), ...this.options.nodeSbin?.[node] },
       devices: [{ name: 'drbd1', type: 'b', ...this.disk.numbers }],
       binds: [
         { host: resolve(ROOT, 'test/doubles'), inner: '/opt/drbd-double', ro: true },

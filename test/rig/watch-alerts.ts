@@ -76,3 +76,21 @@ export async function waitForAlerts(cluster: Cluster, predicate: (list: Alert[])
     await sleep(200);
   }
 }
+
+/**
+ * cl_status as heartbeat before 3.0.6 has it, over the real one: its
+ * `listnodes` takes -m -p -n only, so `-v` is getopt's "invalid option" and
+ * PARAMETER_ERROR (11), as tools/cl_status.c of those versions answers
+ * (read there; no such build runs here). Every other sub-command is the
+ * real cl_status. Each call is logged to /var/log/cl_status.calls so a test
+ * can tell which path the watcher took.
+ */
+export const CL_STATUS_BEFORE_3_0_6 = `#!/bin/sh
+echo "$*" >> /var/log/cl_status.calls
+if [ "$1" = listnodes ]; then
+  for a in "$@"; do
+    case "$a" in -*v*) echo "/usr/bin/cl_status: invalid option -- 'v'" >&2; echo "cl_status[$$]: ERROR: Error: getopt returned character code ?." >&2; exit 11 ;; esac
+  done
+fi
+exec /usr/bin/cl_status "$@"
+`;

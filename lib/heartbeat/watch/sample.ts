@@ -24,6 +24,8 @@ import { groupStatus, type GroupStatus, type StatusOptions } from '../status.ts'
 //  - links and the peer as heartbeat sees them: `cl_status listnodes -v`
 //    (heartbeat's API: the only place its link states are; only while it
 //    runs), and only when heartbeat's log has grown since (see clStatusDue);
+//    where cl_status lacks `-v` (heartbeat before 3.0.6) `nodestatus`,
+//    `listhblinks` and one `hblinkstatus` per link instead (askClStatus);
 //  - the service LAN: this node's addresses from /proc (proc-addresses.ts;
 //    `ip -j addr show` only if /proc cannot be read); per VIP held here one arping
 //    that keeps running across samples (ArpWatch: started once, its replies
@@ -68,6 +70,53 @@ export function parseClStatusListnodes(text: string): ClusterNode[] {
   return nodes;
 }
 
+/** `cl_status listhblinks NODE`: one "\tLINK" line per heartbeat link (tools/cl_status.c listhblinks). */
+export function parseClStatusLinks(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !/ heartbeat links:$/.test(l));
+}
+
+/**
+ * cl_status's exit code for an option its sub-command does not know
+ * (PARAMETER_ERROR in tools/cl_status.c). `listnodes -v` is refused so by
+ * the cl_status of heartbeat before 3.0.6 (its listnodes takes -m -p -n only:
+ * read in two older trees of tools/cl_status.c; CentOS 7's 3.0.4 among them
+ * by age), where the watcher asks node by node instead.
+ */
+export const CL_STATUS_PARAMETER_ERROR = 11;
+
+export type ClStatusAnswer = { peerStatus?: string; links: LinkState[] } | { error: string; legacy?: boolean };
+
+/**
+ * What heartbeat says of the peer and its links, in one `cl_status
+ * listnodes -v` where cl_status has it, else (legacy: heartbeat before
+ * 3.0.6) `nodestatus PEER` and `listhblinks PEER`, then `hblinkstatus PEER
+ * LINK` per link: 2 + links processes, only when a fresh answer is due.
+ */
+export async function askClStatus(peer: string, legacy: boolean, timeoutMs: number): Promise<ClStatusAnswer & { legacy?: boolean }> {
+  const cl = (args: string[]) => run('cl_status', args, { allowFailure: true, timeoutMs }).catch((error: Error) => error);
+  const failed = (args: string[], r: Awaited<ReturnType<typeof cl>>) =>
+    `cl_status ${args.join(' ')}: ${r instanceof Error ? r.message : `exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`}`;
+  if (!legacy) {
+    const r = await cl(['listnodes', '-v']);
+    if (!(r instanceof Error) && r.exitCode === 0) {
+      const node = parseClStatusListnodes(r.stdout).find((n) => n.name === peer);
+      return { peerStatus: node?.status, links: node?.links ?? [] };
+    }
+    if (r instanceof Error || r.exitCode !== CL_STATUS_PARAMETER_ERROR) return { error: failed(['listnodes', '-v'], r) };
+  }
+  // nodestatus exits 1 for a dead node (its status still printed); 11: no such node.
+  const [status, list] = await Promise.all([cl(['nodestatus', peer]), cl(['listhblinks', peer])]);
+  if (status instanceof Error || ![0, 1].includes(status.exitCode ?? -1)) return { error: failed(['nodestatus', peer], status), legacy: true };
+  if (list instanceof Error || list.exitCode !== 0) return { error: failed(['listhblinks', peer], list), legacy: true };
+  const names = parseClStatusLinks(list.stdout);
+  const links = await Promise.all(names.map(async (name) => {
+    // hblinkstatus exits 1 for a dead link, its status still printed.
+    const r = await cl(['hblinkstatus', peer, name]);
+    return { name, status: r instanceof Error ? 'unknown' : r.stdout.trim().split('\n')[0] || 'unknown' };
+  }));
+  return { peerStatus: status.stdout.trim().split('\n')[0] || undefined, links, legacy: true };
+}
+
 /**
  * What heartbeat's own log says about the peer's last deliberate move:
  * "Received shutdown notice from 'PEER'." (it stopped heartbeat on
@@ -90,6 +139,19 @@ export function peerLeftFromLog(text: string, peer: string, previous?: boolean):
   return left;
 }
 
+/**
+ * heartbeat's own lines (not ResourceManager's, not ours) that say a link
+ * or a node changed: "Link PEER:IF dead.", "node PEER: is dead", "Status
+ * update for node PEER: status ...", "Received shutdown notice from ...",
+ * "Heartbeat restart on node ...". What the watcher samples at once for.
+ */
+const HEARTBEAT_NEWS = /heartbeat(?::\s*\[\d+\]|\[\d+\]):.*\b(?:Link \S+ (?:dead|up)|node \S+: is dead|Status update for node|shutdown notice|restart on node)/i;
+
+/** Does this text hold a line of heartbeat's own about a link or a node? Pure. */
+export function hasHeartbeatNews(text: string): boolean {
+  return HEARTBEAT_NEWS.test(text);
+}
+
 /** Follows heartbeat's log (ha.cf logfile) from where it was last read; a rotated or truncated file is read from its start. */
 export class LogFollower {
   private offset = -1;
@@ -97,6 +159,8 @@ export class LogFollower {
   left?: boolean;
   /** When a poll last found new lines (ms since the epoch; 0: never). */
   grewAt = 0;
+  /** When a poll last found heartbeat's news of a link or a node (see hasHeartbeatNews; 0: never). */
+  newsAt = 0;
 
   constructor(readonly path: string | undefined, readonly peer: string | undefined) {}
 
@@ -117,6 +181,7 @@ export class LogFollower {
         const text = buffer.toString('latin1');
         const complete = text.lastIndexOf('\n') + 1;
         if (complete > 0) this.grewAt = Date.now();
+        if (this.offset >= 0 && complete > 0 && hasHeartbeatNews(text.slice(0, complete))) this.newsAt = this.grewAt;
         this.left = peerLeftFromLog(text.slice(0, complete), this.peer, this.left);
         this.offset = start + complete;
       } else this.offset = start;
@@ -240,6 +305,8 @@ export class PeerLossMemo {
 export interface ClStatusMemo {
   at: number;
   pid?: number;
+  /** This cl_status refused `listnodes -v` (heartbeat before 3.0.6): asked node by node (see askClStatus). */
+  legacy?: boolean;
   peerStatus?: string;
   links?: LinkState[];
 }
@@ -319,7 +386,39 @@ function heartbeatRunning(pidFile: string): { running: boolean; pid?: number; de
   }
 }
 
-/** Any ResourceManager running in this PID namespace (heartbeat runs it for takegroup/givegroup). */
+/**
+ * A ResourceManager among heartbeat's descendants (heartbeat forks the
+ * process that runs `ResourceManager takegroup|givegroup`): a few reads of
+ * /proc/PID/task/PID/children, where scanning every process's cmdline (as
+ * resourceManagerRunning does) was most of an idle sample's CPU on a node
+ * with a few hundred processes. undefined: the children files cannot be
+ * read (a kernel without CONFIG_PROC_CHILDREN): ask resourceManagerRunning.
+ */
+export function resourceManagerUnder(rootPid: number, procDir = '/proc'): boolean | undefined {
+  const queue = [rootPid];
+  for (let seen = 0; queue.length && seen < 512; seen++) {
+    const pid = queue.shift()!;
+    let children: string;
+    try {
+      children = readFileSync(`${procDir}/${pid}/task/${pid}/children`, 'latin1');
+    } catch {
+      if (pid === rootPid) return undefined;
+      continue; // Gone meanwhile.
+    }
+    for (const child of children.split(' ')) {
+      if (!child.trim()) continue;
+      try {
+        if (readFileSync(`${procDir}/${child.trim()}/cmdline`, 'latin1').includes('ResourceManager')) return true;
+      } catch {
+        continue; // Gone.
+      }
+      queue.push(Number(child));
+    }
+  }
+  return false;
+}
+
+/** Any ResourceManager running in this PID namespace (heartbeat runs it for takegroup/givegroup; an operator may by hand). */
 export function resourceManagerRunning(procDir = '/proc'): boolean {
   let entries: string[];
   try {
@@ -408,15 +507,19 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
   const heartbeat = heartbeatRunning(target.heartbeatPidFile);
   // A group's resources are sampled one after the other (a second or more): ResourceManager may finish
   // a takegroup/givegroup while they are, so it counts as a transition if it ran at the start or the end.
-  const resourceManagerAtStart = resourceManagerRunning();
+  // At the start only heartbeat's descendants are looked at (cheap, every sample); the end, only reached
+  // with a group held partly, scans every process (a ResourceManager run by hand too).
+  const resourceManagerAtStart = heartbeat.running && heartbeat.pid !== undefined
+    ? resourceManagerUnder(heartbeat.pid) ?? resourceManagerRunning()
+    : false;
 
   // heartbeat's log first: whether it grew decides whether cl_status is asked.
   const leftOnPurpose = target.heartbeatLog?.poll();
   const logGrewAt = target.heartbeatLog?.path && target.peerName ? target.heartbeatLog.grewAt : undefined;
   const memo = target.clStatusMemo;
-  const askClStatus = heartbeat.running && target.peerName !== undefined && clStatusDue(memo, heartbeat.pid, logGrewAt, started, target.intervalMs ?? 1000);
-  const clStatus = askClStatus
-    ? run('cl_status', ['listnodes', '-v'], { allowFailure: true, timeoutMs: target.callTimeoutMs }).catch((error: Error) => error)
+  const askHeartbeat = heartbeat.running && target.peerName !== undefined && clStatusDue(memo, heartbeat.pid, logGrewAt, started, target.intervalMs ?? 1000);
+  const clStatus = askHeartbeat
+    ? askClStatus(target.peerName!, memo?.legacy ?? false, target.callTimeoutMs)
     : undefined;
   const drbd = Promise.all(target.drbdResources.map((r) => drbdState(target, r)));
   const groups = (async () => {
@@ -476,19 +579,18 @@ export async function takeSample(target: WatchTarget): Promise<Sample> {
   let peerStatus: string | undefined;
   const cl = await clStatus;
   if (cl) {
-    if (cl instanceof Error || cl.exitCode !== 0) {
-      problems.push({ part: 'cl_status', message: `cl_status listnodes -v: ${cl instanceof Error ? cl.message : `exit ${cl.exitCode}: ${cl.stderr.trim().split('\n').pop() ?? ''}`}` });
+    if (target.clStatusMemo && cl.legacy) target.clStatusMemo.legacy = true;
+    if ('error' in cl) {
+      problems.push({ part: 'cl_status', message: cl.error });
     } else {
-      const peer = parseClStatusListnodes(cl.stdout).find((n) => n.name === target.peerName);
-      peerStatus = peer?.status;
-      links = peer?.links ?? [];
+      ({ peerStatus, links } = cl);
       if (target.clStatusMemo) Object.assign(target.clStatusMemo, { at: started, pid: heartbeat.pid, peerStatus, links });
     }
   } else if (heartbeat.running && memo && target.peerName) {
     ({ peerStatus, links } = memo);
   }
   // A failed answer or a heartbeat gone: asked afresh next time.
-  if (target.clStatusMemo && (!heartbeat.running || (cl && (cl instanceof Error || cl.exitCode !== 0)))) target.clStatusMemo.pid = -1;
+  if (target.clStatusMemo && (!heartbeat.running || (cl && 'error' in cl))) target.clStatusMemo.pid = -1;
   // The peer is probed on the LAN only when heartbeat does not hear it on
   // every link: that is when the answer decides (split brain or peer dead);
   // a healthy sample spares the arping.

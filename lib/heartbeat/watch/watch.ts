@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch as watchFile, type FSWatcher } from 'node:fs';
 import type { Server } from 'node:http';
 import { Logger } from '../../system/log.ts';
 import { writeStdout } from '../../system/stdio.ts';
@@ -153,6 +153,10 @@ export class Watcher {
   private stopping = false;
   private reloadWanted = false;
   private wake?: () => void;
+  /** heartbeat's log watched (inotify) for news of a link or a node: sampled at once, not at the next interval. */
+  private logWatch?: { path: string; watcher: FSWatcher };
+  private newsPending = false;
+  private sampleBegan = 0;
   private target!: WatchTarget;
   private resolvedAt = 0;
 
@@ -392,7 +396,8 @@ export class Watcher {
           this.reloadWanted = false;
           this.reload();
         }
-        const began = Date.now();
+        const began = (this.sampleBegan = Date.now());
+        this.newsPending = false;
         await this.resolvePeer();
         const sample = await takeSample(this.target);
         if (this.stopping) break;
@@ -400,7 +405,11 @@ export class Watcher {
         this.lastSample = sample;
         for (const event of this.tracker.update(deriveConditions(sample), sample.at)) this.deliver(event);
         this.writeMetricsFile();
-        const wait = Math.max(0, this.options.interval * 1000 - (Date.now() - began));
+        this.watchHeartbeatLog();
+        // News in heartbeat's log while sampling: sampled again at once (at most every NEWS_GAP_MS).
+        const wait = this.newsPending
+          ? Math.max(0, NEWS_GAP_MS - (Date.now() - began))
+          : Math.max(0, this.options.interval * 1000 - (Date.now() - began));
         if (!this.stopping && !this.reloadWanted) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, wait);
@@ -426,6 +435,44 @@ export class Watcher {
     this.wake?.();
   }
 
+  /**
+   * Why: heartbeat declares a link or the peer dead `deadtime` after its
+   * last heartbeat, and says so in its log; waiting for the next interval
+   * on top of that was most of the time from a cut link to the alert
+   * beyond deadtime. Each write to the log wakes this; only heartbeat's
+   * news (hasHeartbeatNews: not ResourceManager's lines, not our own)
+   * starts a sample, at most one per NEWS_GAP_MS. A log that is not there
+   * yet, or was rotated, is watched again from the next sample on.
+   */
+  private watchHeartbeatLog(): void {
+    const follower = this.target.heartbeatLog;
+    const path = follower?.path && follower.peer ? follower.path : undefined;
+    if (this.logWatch && this.logWatch.path === path) return;
+    this.logWatch?.watcher.close();
+    this.logWatch = undefined;
+    if (!path || !follower) return;
+    const drop = () => {
+      if (this.logWatch?.path !== path) return;
+      this.logWatch.watcher.close();
+      this.logWatch = undefined;
+    };
+    try {
+      const watcher = watchFile(path, { persistent: false }, (type) => {
+        if (type === 'rename') drop();
+        const before = follower.newsAt;
+        follower.poll();
+        if (follower.newsAt === before) return;
+        this.newsPending = true;
+        const wake = this.wake;
+        if (wake) setTimeout(wake, Math.max(0, NEWS_GAP_MS - (Date.now() - this.sampleBegan)));
+      });
+      watcher.on('error', drop);
+      this.logWatch = { path, watcher };
+    } catch {
+      // Not there (yet): tried again after the next sample.
+    }
+  }
+
   /** Waits for running hooks and mails up to their timeout (they are bounded), closes the server, writes the metrics one last time. */
   private async shutdown(): Promise<void> {
     const pending = [...this.inFlight];
@@ -433,12 +480,17 @@ export class Watcher {
       this.log.info(`stopping: waiting for ${pending.length} alert channel(s), at most ${this.options.alertTimeout} s`);
       await Promise.all(pending.map((c) => c.done));
     }
+    this.logWatch?.watcher.close();
+    this.logWatch = undefined;
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     await stopArpWatches(this.target.arpWatches);
     this.writeMetricsFile();
     this.log.info('stopped (SIGTERM)');
   }
 }
+
+/** The shortest time between two samples started by news in heartbeat's log (a flapping link logs a line per change). */
+const NEWS_GAP_MS = 200;
 
 /** Reads the configuration file (explicit --config, else HA_DIR/watch.conf when it exists). */
 export function readConfigFile(path: string | undefined, haDir: string): { values: Record<string, string | number | string[]>; problems: string[]; path?: string } {

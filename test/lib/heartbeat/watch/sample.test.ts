@@ -54,3 +54,19 @@ for (const version of DRBD_VERSIONS) {
     t.same(await codes(), ['HA724'], 'the peer gone: degraded');
   });
 }
+
+t.test('resourceManagerUnder: a ResourceManager among a process\'s descendants (real /proc), none after it ends', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { resourceManagerUnder } = await import('../../../../lib/heartbeat/watch/sample.ts');
+  // A grandchild named like heartbeat's: bash (the child) runs it, as heartbeat's forked child runs ResourceManager.
+  const sh = spawn('/bin/bash', ['-c', 'exec -a /usr/share/heartbeat/ResourceManager sleep 30 & wait'], { stdio: 'ignore' });
+  t.teardown(() => { try { process.kill(sh.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  const deadline = Date.now() + 10_000;
+  while (!resourceManagerUnder(process.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.equal(resourceManagerUnder(process.pid), true, 'found two levels down');
+  t.equal(resourceManagerUnder(sh.pid!), true, 'found under its parent');
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => { try { process.kill(other.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  t.equal(resourceManagerUnder(other.pid!), false, 'not under an unrelated process');
+  t.equal(resourceManagerUnder(2 ** 22 + 7), undefined, 'no such process: cannot tell');
+});
