@@ -157,7 +157,8 @@ function stopBoundMs(ctx: AgentContext): number {
 /** The servers a stop or status is about, and the mysqld_safe shells that would respawn them. */
 interface Target {
   label: string;
-  find(): { servers: number[]; safes: number[]; fromPidFile: boolean };
+  /** The servers, and (stop only: `withSafes`) the mysqld_safe shells: finding those reads every process's command line. */
+  find(withSafes?: boolean): { servers: number[]; safes: number[]; fromPidFile: boolean };
   pidFile?: string;
   errorLog?: string;
 }
@@ -199,9 +200,9 @@ function targetFor(ctx: AgentContext): Target {
       label: settings.datadir,
       pidFile: settings.pidFile,
       errorLog: settings.logError,
-      find: () => {
+      find: (withSafes = true) => {
         const found = findServerPids(settings.datadir, settings.pidFile, settings.binary);
-        return { servers: found.pids, safes: findMysqldSafePids(settings.datadir, found.pids), fromPidFile: found.fromPidFile };
+        return { servers: found.pids, safes: withSafes ? findMysqldSafePids(settings.datadir, found.pids) : [], fromPidFile: found.fromPidFile };
       },
     };
   } catch (error) {
@@ -262,13 +263,14 @@ async function stop(ctx: AgentContext): Promise<void> {
       }
     }
   }
-  const left = target.find().servers;
+  const left = target.find(false).servers;
   if (left.length) throw new GenericError(`mysqld keeps coming back on ${target.label} (now pid ${left.join(', ')}): something respawns it`);
 }
 
 async function status(ctx: AgentContext) {
   const target = targetFor(ctx);
-  const found = target.find();
+  // Held or not is the server alone; the mysqld_safe shells matter to stop.
+  const found = target.find(false);
   if (!found.servers.length) {
     // Without root another user's server is invisible in /proc: "not running" would be a guess.
     const hidden = uninspectableServerPids();

@@ -59,12 +59,13 @@ t.test('resourceManagerUnder: a ResourceManager among a process\'s descendants (
   const { spawn } = await import('node:child_process');
   const { resourceManagerUnder } = await import('../../../../lib/heartbeat/watch/sample.ts');
   // A grandchild named like heartbeat's: bash (the child) runs it, as heartbeat's forked child runs ResourceManager.
-  const sh = spawn('/bin/bash', ['-c', 'exec -a /usr/share/heartbeat/ResourceManager sleep 30 & wait'], { stdio: 'ignore' });
+  // The name comes from the environment, so that bash's own command line does not hold it.
+  const sh = spawn('/bin/bash', ['-c', 'exec -a "$RM_NAME" sleep 30 & wait'], { stdio: 'ignore', env: { ...process.env, RM_NAME: '/usr/share/heartbeat/ResourceManager' } });
   t.teardown(() => { try { process.kill(sh.pid!, 'SIGKILL'); } catch { /* gone */ } });
   const deadline = Date.now() + 10_000;
-  while (!resourceManagerUnder(process.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  t.equal(resourceManagerUnder(process.pid), true, 'found two levels down');
+  while (!resourceManagerUnder(sh.pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.equal(resourceManagerUnder(sh.pid!), true, 'found under its parent');
+  t.equal(resourceManagerUnder(process.pid), true, 'found two levels down');
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.teardown(() => { try { process.kill(other.pid!, 'SIGKILL'); } catch { /* gone */ } });
   t.equal(resourceManagerUnder(other.pid!), false, 'not under an unrelated process');
