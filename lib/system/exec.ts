@@ -149,7 +149,7 @@ function track(pid: number | undefined): void {
 }
 
 /** The PIDs a process started, and theirs (/proc/PID/task/TID/children). */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const found: number[] = [];
   let tasks: string[] = [];
   try {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { resolveDrbdTools } from '../../drbd/config.ts';
 import { Drbdadm } from '../../drbd/drbdadm.ts';
 import { parseDrbdsetupStatus } from '../../drbd/drbdsetup-status.ts';
@@ -10,7 +10,7 @@ import { ArpWatch } from '../../ip/arp-watch.ts';
 import { arpProbe } from '../../ip/probe.ts';
 import { readInterfacesFromProc } from '../../ip/proc-addresses.ts';
 import { parseV1Args } from '../../ip/v1-spec.ts';
-import { run } from '../../system/exec.ts';
+import { descendants, run } from '../../system/exec.ts';
 import { declaredNodes, parseHaCf, type HaCfEntry } from '../hacf.ts';
 import type { Haresources } from '../haresources.ts';
 import { groupStatus, type GroupStatus, type StatusOptions } from '../status.ts';
@@ -84,7 +84,8 @@ export function parseClStatusLinks(text: string): string[] {
  */
 export const CL_STATUS_PARAMETER_ERROR = 11;
 
-export type ClStatusAnswer = { peerStatus?: string; links: LinkState[] } | { error: string; legacy?: boolean };
+/** legacy: the answer came node by node (this cl_status refused `listnodes -v`). */
+export type ClStatusAnswer = ({ peerStatus?: string; links: LinkState[] } | { error: string }) & { legacy?: boolean };
 
 /**
  * What heartbeat says of the peer and its links, in one `cl_status
@@ -92,7 +93,7 @@ export type ClStatusAnswer = { peerStatus?: string; links: LinkState[] } | { err
  * 3.0.6) `nodestatus PEER` and `listhblinks PEER`, then `hblinkstatus PEER
  * LINK` per link: 2 + links processes, only when a fresh answer is due.
  */
-export async function askClStatus(peer: string, legacy: boolean, timeoutMs: number): Promise<ClStatusAnswer & { legacy?: boolean }> {
+export async function askClStatus(peer: string, legacy: boolean, timeoutMs: number): Promise<ClStatusAnswer> {
   const cl = (args: string[]) => run('cl_status', args, { allowFailure: true, timeoutMs }).catch((error: Error) => error);
   const failed = (args: string[], r: Awaited<ReturnType<typeof cl>>) =>
     `cl_status ${args.join(' ')}: ${r instanceof Error ? r.message : `exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`}`;
@@ -394,28 +395,15 @@ function heartbeatRunning(pidFile: string): { running: boolean; pid?: number; de
  * with a few hundred processes. undefined: the children files cannot be
  * read (a kernel without CONFIG_PROC_CHILDREN): ask resourceManagerRunning.
  */
-export function resourceManagerUnder(rootPid: number, procDir = '/proc'): boolean | undefined {
-  const queue = [rootPid];
-  for (let seen = 0; queue.length && seen < 512; seen++) {
-    const pid = queue.shift()!;
-    let children: string;
+export function resourceManagerUnder(rootPid: number): boolean | undefined {
+  if (!existsSync(`/proc/${rootPid}/task/${rootPid}/children`)) return undefined;
+  return descendants(rootPid).some((pid) => {
     try {
-      children = readFileSync(`${procDir}/${pid}/task/${pid}/children`, 'latin1');
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('ResourceManager');
     } catch {
-      if (pid === rootPid) return undefined;
-      continue; // Gone meanwhile.
+      return false; // Gone.
     }
-    for (const child of children.split(' ')) {
-      if (!child.trim()) continue;
-      try {
-        if (readFileSync(`${procDir}/${child.trim()}/cmdline`, 'latin1').includes('ResourceManager')) return true;
-      } catch {
-        continue; // Gone.
-      }
-      queue.push(Number(child));
-    }
-  }
-  return false;
+  });
 }
 
 /** Any ResourceManager running in this PID namespace (heartbeat runs it for takegroup/givegroup; an operator may by hand). */
